@@ -1,0 +1,1 @@
+"""The Flask HTTP API over the ranking engine and the graph."""

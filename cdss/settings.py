@@ -1,0 +1,90 @@
+"""Settings, read from `CDSS_*` environment variables here and nowhere else.
+
+Nothing is read at import time: callers ask for `load_settings()` when they
+need it, so tests and tools can pass their own environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdss.errors import ConfigError
+
+PREFIX = "CDSS_"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Run-time configuration. Every field has a `CDSS_<FIELD>` variable."""
+
+    data_dir: Path
+    """Where the graph and fetched sources live (`CDSS_DATA_DIR`)."""
+    store: str
+    """Graph store URL (`CDSS_STORE`): `sqlite:///path/graph.sqlite` or a path."""
+    sources_dir: Path
+    """Where `cdss data fetch` puts source files and `cdss kg build` reads them."""
+    sources_mirror: Path | None
+    """A local mirror to fetch from instead of the internet (`CDSS_SOURCES_MIRROR`)."""
+    batch_size: int
+    """Rows per write batch for store upserts (`CDSS_BATCH_SIZE`)."""
+    progress: bool | None
+    """Force progress bars on (1) or off (0); unset shows them on a terminal only."""
+    log_level: str
+    """Python logging level name (`CDSS_LOG_LEVEL`)."""
+
+
+def _default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "cdss"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise ConfigError(f"{PREFIX}{name}={value} must be at least {minimum}")
+    return value
+
+
+def _tristate(env: Mapping[str, str], name: str) -> bool | None:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return None
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{PREFIX}{name}={raw!r} must be 1/0, true/false, yes/no or on/off")
+
+
+_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `env` (the process environment by default)."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get(PREFIX + "DATA_DIR") or _default_data_dir(env)).expanduser()
+    store = env.get(PREFIX + "STORE") or f"sqlite://{(data_dir / 'graph.sqlite').absolute()}"
+    sources_dir = Path(env.get(PREFIX + "SOURCES_DIR") or data_dir / "sources").expanduser()
+    mirror_raw = env.get(PREFIX + "SOURCES_MIRROR")
+    log_level = (env.get(PREFIX + "LOG_LEVEL") or "WARNING").upper()
+    if log_level not in _LOG_LEVELS:
+        raise ConfigError(f"{PREFIX}LOG_LEVEL={log_level!r} must be one of {sorted(_LOG_LEVELS)}")
+    return Settings(
+        data_dir=data_dir,
+        store=store,
+        sources_dir=sources_dir,
+        sources_mirror=Path(mirror_raw).expanduser() if mirror_raw else None,
+        batch_size=_int(env, "BATCH_SIZE", 10_000, minimum=1),
+        progress=_tristate(env, "PROGRESS"),
+        log_level=log_level,
+    )

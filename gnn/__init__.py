@@ -1,0 +1,1 @@
+"""Learned link scores for diagnosis and treatment edges (PyTorch Geometric)."""

@@ -1,0 +1,1 @@
+"""Clinical NLP: record text to linked, asserted mentions (scispaCy pipeline)."""
