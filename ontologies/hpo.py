@@ -1,0 +1,347 @@
+"""The Human Phenotype Ontology: phenotype terms and disease annotations.
+
+hp.obo terms under "Phenotypic abnormality" and "Past medical history" become
+`Finding` nodes with their `IS_A` hierarchy. phenotype.hpoa rows become
+`Disease` nodes (OMIM, ORPHA, DECIPHER) with `HAS_FINDING` edges, or
+`EXCLUDES_FINDING` for the source's `NOT` annotations. Inheritance, clinical
+course and modifier annotations are not findings; they are kept as disease
+attributes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from cdss.curies import normalize_curie
+from cdss.errors import InvalidCurieError, SourceParseError
+from cdss.types import Concept, Edge, EdgeType, NodeLabel
+from ontologies.files import tsv_rows
+from ontologies.model import SourceData, SourceRelease
+from ontologies.obo import OboDocument, OboTerm, parse_obo
+
+SOURCE = "hpo"
+DEFAULT_LICENSE = "HPO license, free to use with attribution (https://hpo.jax.org/app/license)"
+
+PHENOTYPIC_ABNORMALITY = "HP:0000118"
+PAST_MEDICAL_HISTORY = "HP:0032443"
+FINDING_ROOTS = (PHENOTYPIC_ABNORMALITY, PAST_MEDICAL_HISTORY)
+
+# HPO's frequency subontology: the range each term stands for, from its definition.
+FREQUENCY_TERMS: dict[str, tuple[float, float]] = {
+    "HP:0040280": (1.0, 1.0),  # Obligate: 100%
+    "HP:0040281": (0.80, 0.99),  # Very frequent: 80-99%
+    "HP:0040282": (0.30, 0.79),  # Frequent: 30-79%
+    "HP:0040283": (0.05, 0.29),  # Occasional: 5-29%
+    "HP:0040284": (0.01, 0.04),  # Very rare: 1-4%
+    "HP:0040285": (0.0, 0.0),  # Excluded: 0%
+}
+EXCLUDED_FREQUENCY = "HP:0040285"
+
+HPOA_COLUMNS = (
+    "database_id",
+    "disease_name",
+    "qualifier",
+    "hpo_id",
+    "reference",
+    "evidence",
+    "onset",
+    "frequency",
+    "sex",
+    "modifier",
+    "aspect",
+    "biocuration",
+)
+FINDING_ASPECTS = frozenset({"P", "H"})
+ATTRIBUTE_ASPECTS = {"I": "inheritance", "C": "clinical_course", "M": "clinical_modifiers"}
+
+_FRACTION = re.compile(r"^(\d+)/(\d+)$")
+_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+
+
+@dataclass(frozen=True, slots=True)
+class Frequency:
+    """One annotation's frequency, as a point estimate in [0, 1]."""
+
+    value: float
+    kind: str
+    """"counts" (n/m), "percent" or "hpo_term"."""
+    n: int | None = None
+    m: int | None = None
+
+
+def parse_frequency(raw: str) -> Frequency | None:
+    """Read an HPOA frequency: an HPO frequency term, `n/m` or `x%`. Empty means unknown."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if raw in FREQUENCY_TERMS:
+        low, high = FREQUENCY_TERMS[raw]
+        return Frequency(value=(low + high) / 2, kind="hpo_term")
+    fraction = _FRACTION.match(raw)
+    if fraction:
+        n, m = int(fraction.group(1)), int(fraction.group(2))
+        if m == 0 or n > m:
+            raise ValueError(f"frequency {raw!r} is not a fraction between 0 and 1")
+        return Frequency(value=n / m, kind="counts", n=n, m=m)
+    percent = _PERCENT.match(raw)
+    if percent:
+        value = float(percent.group(1))
+        if value > 100:
+            raise ValueError(f"frequency {raw!r} is above 100%")
+        return Frequency(value=value / 100, kind="percent")
+    raise ValueError(f"unknown frequency {raw!r}: expected an HPO frequency term, n/m or x%")
+
+
+def pool_frequencies(frequencies: list[Frequency]) -> dict[str, float | int | str]:
+    """Combine several annotations of one disease-finding pair.
+
+    Observed counts win: when any annotation gives n/m, the pooled estimate is
+    sum(n)/sum(m) over those. Otherwise the mean of the percentages and term
+    midpoints is used.
+    """
+    counts = [f for f in frequencies if f.kind == "counts"]
+    if counts:
+        n = sum(f.n or 0 for f in counts)
+        m = sum(f.m or 0 for f in counts)
+        return {"frequency": n / m, "frequency_kind": "counts", "frequency_n": n, "frequency_m": m}
+    if frequencies:
+        kinds = sorted({f.kind for f in frequencies})
+        return {
+            "frequency": sum(f.value for f in frequencies) / len(frequencies),
+            "frequency_kind": "+".join(kinds),
+        }
+    return {}
+
+
+def _descendants(terms: dict[str, OboTerm], roots: tuple[str, ...]) -> set[str]:
+    children: dict[str, list[str]] = defaultdict(list)
+    for term in terms.values():
+        if not term.is_obsolete:
+            for parent in term.is_a:
+                children[parent].append(term.id)
+    seen: set[str] = set()
+    stack = [root for root in roots if root in terms]
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(children[node])
+    return seen
+
+
+def _normalized_xrefs(values: list[str], skipped: list[str]) -> list[str]:
+    out = []
+    for value in values:
+        try:
+            out.append(normalize_curie(value))
+        except InvalidCurieError:
+            skipped.append(value)
+    return out
+
+
+def release_from_obo(doc: OboDocument) -> SourceRelease:
+    """HPO's version and licence as hp.obo states them."""
+    version = (doc.header_value("data-version") or "unknown").rsplit("/", 1)[-1]
+    license_url = next(
+        (v.split(" ", 1)[1] for v in doc.header.get("property_value", []) if v.startswith("terms:license ")),
+        None,
+    )
+    license = f"HPO license, free to use with attribution ({license_url})" if license_url else DEFAULT_LICENSE
+    return SourceRelease(name=SOURCE, version=version, license=license)
+
+
+def findings_from_obo(doc: OboDocument, release: SourceRelease) -> SourceData:
+    """Finding nodes and their IS_A edges from the phenotype and history subtrees."""
+    data = SourceData(release=release)
+    finding_ids = _descendants(doc.terms, FINDING_ROOTS)
+    skipped_xrefs: list[str] = []
+    provenance = release.provenance()
+    for term_id in sorted(finding_ids):
+        term = doc.terms[term_id]
+        name = term.name or term_id
+        keep = {s.text for s in term.synonyms if s.scope in {"EXACT", "RELATED"} and s.type != "obsolete_synonym"}
+        keep.discard(name)
+        attributes: dict = {}
+        if term.definition:
+            attributes["definition"] = term.definition
+        for scope in ("NARROW", "BROAD"):
+            texts = sorted({s.text for s in term.synonyms if s.scope == scope})
+            if texts:
+                attributes[f"{scope.lower()}_synonyms"] = texts
+        xrefs = _normalized_xrefs(term.xrefs, skipped_xrefs) + [normalize_curie(a) for a in term.alt_ids]
+        data.concepts.append(
+            Concept(
+                id=term_id,
+                label=NodeLabel.FINDING,
+                name=name,
+                synonyms=tuple(sorted(keep)),
+                xrefs=tuple(sorted(set(xrefs))),
+                sources=(SOURCE,),
+                attributes=attributes,
+            )
+        )
+        for parent in sorted(set(term.is_a)):
+            if parent in finding_ids:
+                data.edges.append(Edge(EdgeType.IS_A, term_id, parent, provenance))
+    if skipped_xrefs:
+        data.notes.append(f"{len(skipped_xrefs)} term cross-references are not CURIEs and were skipped")
+    return data
+
+
+@dataclass(slots=True)
+class _PairEvidence:
+    """Everything the annotation rows say about one (disease, term, qualifier)."""
+
+    aspect: str
+    frequencies: list[Frequency] = field(default_factory=list)
+    raw_frequencies: set[str] = field(default_factory=set)
+    onsets: set[str] = field(default_factory=set)
+    sexes: set[str] = field(default_factory=set)
+    modifiers: set[str] = field(default_factory=set)
+    evidence: set[str] = field(default_factory=set)
+    references: set[str] = field(default_factory=set)
+
+
+def _check_header(fields: list[str], path: Path, lineno: int) -> None:
+    if tuple(fields) != HPOA_COLUMNS:
+        expected = " | ".join(HPOA_COLUMNS)
+        raise SourceParseError(path, lineno, f"expected the HPOA header columns {expected}")
+
+
+def annotations_from_hpoa(path: Path, doc: OboDocument, finding_ids: set[str], release: SourceRelease) -> SourceData:
+    """Disease nodes and their finding edges from phenotype.hpoa."""
+    data = SourceData(release=release)
+    primary = {alt: term.id for term in doc.terms.values() if not term.is_obsolete for alt in term.alt_ids}
+    names: dict[str, str] = {}
+    pairs: dict[tuple[str, str, bool], _PairEvidence] = {}
+    disease_attrs: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    remapped = 0
+    unknown_terms: set[str] = set()
+    dropped_rows = 0
+    header_seen = False
+
+    for lineno, fields in tsv_rows(path, source=SOURCE):
+        if fields[0].startswith("#"):
+            if fields[0].startswith("#version:"):
+                version = fields[0].split(":", 1)[1].strip()
+                if version != release.version:
+                    release = data.release = replace(release, version=version)
+            continue
+        if not header_seen:
+            _check_header(fields, path, lineno)
+            header_seen = True
+            continue
+        if len(fields) != len(HPOA_COLUMNS):
+            raise SourceParseError(
+                path, lineno, f"expected {len(HPOA_COLUMNS)} tab-separated columns, found {len(fields)}"
+            )
+        db_id, disease_name, qualifier, hpo_id, reference, evidence, onset, frequency, sex, modifier, aspect, _ = fields
+        try:
+            disease_id = normalize_curie(db_id)
+        except InvalidCurieError as exc:
+            raise SourceParseError(path, lineno, str(exc)) from None
+        if qualifier not in {"", "NOT"}:
+            raise SourceParseError(path, lineno, f"unknown qualifier {qualifier!r}: expected '' or 'NOT'")
+        if aspect not in FINDING_ASPECTS and aspect not in ATTRIBUTE_ASPECTS:
+            raise SourceParseError(path, lineno, f"unknown aspect {aspect!r}: expected one of P, I, C, M, H")
+        try:
+            parsed_frequency = parse_frequency(frequency)
+        except ValueError as exc:
+            raise SourceParseError(path, lineno, str(exc)) from None
+        names.setdefault(disease_id, disease_name)
+        if hpo_id in primary:
+            hpo_id = primary[hpo_id]
+            remapped += 1
+        if aspect in ATTRIBUTE_ASPECTS:
+            if qualifier == "NOT":
+                dropped_rows += 1
+            else:
+                disease_attrs[disease_id][ATTRIBUTE_ASPECTS[aspect]].add(hpo_id)
+            continue
+        if hpo_id not in finding_ids:
+            unknown_terms.add(hpo_id)
+            dropped_rows += 1
+            continue
+        negated = qualifier == "NOT" or frequency == EXCLUDED_FREQUENCY
+        pair = pairs.setdefault((disease_id, hpo_id, negated), _PairEvidence(aspect=aspect))
+        if parsed_frequency is not None:
+            pair.frequencies.append(parsed_frequency)
+            pair.raw_frequencies.add(frequency)
+        if onset:
+            pair.onsets.add(onset)
+        if sex:
+            pair.sexes.add(sex.lower())
+        pair.modifiers.update(m for m in modifier.split(";") if m)
+        if evidence:
+            pair.evidence.add(evidence)
+        pair.references.update(r for r in reference.split(";") if r)
+
+    if not header_seen:
+        raise SourceParseError(path, None, "no HPOA header line found")
+
+    def term_names(ids: set[str]) -> list[str]:
+        return [doc.terms[i].name or i if i in doc.terms else i for i in sorted(ids)]
+
+    for disease_id in sorted(names):
+        attributes: dict = {}
+        for key, ids in sorted(disease_attrs.get(disease_id, {}).items()):
+            attributes[key] = sorted(ids)
+            attributes[f"{key}_names"] = term_names(ids)
+        data.concepts.append(
+            Concept(
+                id=disease_id,
+                label=NodeLabel.DISEASE,
+                name=names[disease_id],
+                sources=(SOURCE,),
+                attributes=attributes,
+            )
+        )
+    for (disease_id, hpo_id, negated), pair in sorted(pairs.items()):
+        attributes = {"aspect": pair.aspect, **pool_frequencies(pair.frequencies)}
+        if pair.raw_frequencies:
+            attributes["frequency_raw"] = sorted(pair.raw_frequencies)
+        if pair.onsets:
+            attributes["onset"] = sorted(pair.onsets)
+            attributes["onset_names"] = term_names(pair.onsets)
+        if pair.sexes:
+            attributes["sex"] = sorted(pair.sexes)
+        if pair.modifiers:
+            attributes["modifiers"] = sorted(pair.modifiers)
+            attributes["modifier_names"] = term_names(pair.modifiers)
+        data.edges.append(
+            Edge(
+                EdgeType.EXCLUDES_FINDING if negated else EdgeType.HAS_FINDING,
+                disease_id,
+                hpo_id,
+                release.provenance(evidence=tuple(sorted(pair.evidence)), references=tuple(sorted(pair.references))),
+                attributes,
+            )
+        )
+    if remapped:
+        data.notes.append(f"{remapped} annotations used an alternative HPO id and were mapped to the primary id")
+    if dropped_rows:
+        data.notes.append(
+            f"{dropped_rows} annotation rows dropped: {len(unknown_terms)} unknown or non-finding terms, "
+            "or NOT on a non-phenotype aspect"
+        )
+    return data
+
+
+def load_hpo(obo_path: Path, hpoa_path: Path) -> SourceData:
+    """Read hp.obo and phenotype.hpoa into findings, diseases and their edges."""
+    doc = parse_obo(obo_path, source=SOURCE)
+    release = release_from_obo(doc)
+    findings = findings_from_obo(doc, release)
+    finding_ids = {c.id for c in findings.concepts}
+    annotations = annotations_from_hpoa(hpoa_path, doc, finding_ids, release)
+    if annotations.release != release:
+        annotations.notes.append(f"annotations are from a different release: {annotations.release.version}")
+    return SourceData(
+        release=release,
+        concepts=findings.concepts + annotations.concepts,
+        edges=findings.edges + annotations.edges,
+        notes=findings.notes + annotations.notes,
+    )
