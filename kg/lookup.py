@@ -1,0 +1,61 @@
+"""Finding a concept by any of its ids, and describing it with its edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cdss.curies import normalize_curie
+from cdss.errors import NotFoundError
+from cdss.types import Concept, Edge
+from kg.store import Direction, GraphStore
+
+
+@dataclass(slots=True)
+class NodeView:
+    """A node, how it was found, its edges, and its neighbours' names for display."""
+
+    concept: Concept
+    matched_xref: str | None
+    outgoing: list[Edge]
+    incoming: list[Edge]
+    neighbours: dict[str, Concept] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        def edge(e: Edge, other: str) -> dict:
+            data = e.to_dict()
+            neighbour = self.neighbours.get(other)
+            data["other_name"] = neighbour.name if neighbour else None
+            return data
+
+        return {
+            "node": self.concept.to_dict(),
+            "matched_xref": self.matched_xref,
+            "outgoing": [edge(e, e.end) for e in self.outgoing],
+            "incoming": [edge(e, e.start) for e in self.incoming],
+        }
+
+
+def resolve(store: GraphStore, curie: str) -> list[tuple[Concept, str | None]]:
+    """Nodes for a CURIE: the node with that id, else nodes that list it as a cross-reference.
+
+    Returns (concept, matched xref or None). Raises `NotFoundError` when nothing matches.
+    """
+    canonical = normalize_curie(curie)
+    node = store.get_node(canonical)
+    if node is not None:
+        return [(node, None)]
+    matches = store.find_by_xref(canonical)
+    if not matches:
+        raise NotFoundError(f"unknown concept {curie!r}: no node has this id or cross-reference")
+    return [(m, canonical) for m in matches]
+
+
+def describe(store: GraphStore, curie: str) -> list[NodeView]:
+    """Everything `cdss kg show` prints: each matching node with all its edges."""
+    views = []
+    for concept, via in resolve(store, curie):
+        outgoing = store.neighbours(concept.id, direction=Direction.OUT)
+        incoming = store.neighbours(concept.id, direction=Direction.IN)
+        other_ids = sorted({e.end for e in outgoing} | {e.start for e in incoming})
+        views.append(NodeView(concept, via, outgoing, incoming, store.get_nodes(other_ids)))
+    return views

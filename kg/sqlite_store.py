@@ -1,0 +1,338 @@
+"""The embedded graph store: one SQLite file, no server.
+
+A full build writes a new file beside the live one and swaps it in with an
+atomic rename, so a build killed halfway leaves the previous graph untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cdss.batching import batched
+from cdss.errors import GraphNotBuiltError, StoreError
+from cdss.text import normalize_term
+from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
+from kg import sql
+from kg.store import META_BUILT_AT, META_SCHEMA_VERSION, META_SOURCES, Direction, GraphStats, GraphStore
+
+STAGE_MARKER = ".building-"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _node_row(concept: Concept) -> tuple:
+    return (
+        concept.id,
+        str(concept.label),
+        concept.name,
+        _dumps(list(concept.synonyms)),
+        _dumps(list(concept.xrefs)),
+        _dumps(list(concept.sources)),
+        _dumps(dict(concept.attributes)),
+    )
+
+
+def _concept(row: Sequence[Any]) -> Concept:
+    return Concept(
+        id=row[0],
+        label=NodeLabel(row[1]),
+        name=row[2],
+        synonyms=tuple(json.loads(row[3])),
+        xrefs=tuple(json.loads(row[4])),
+        sources=tuple(json.loads(row[5])),
+        attributes=json.loads(row[6]),
+    )
+
+
+def _edge_row(edge: Edge) -> tuple:
+    p = edge.provenance
+    return (
+        str(edge.type),
+        edge.start,
+        edge.end,
+        p.source,
+        p.version,
+        p.license,
+        _dumps(list(p.evidence)),
+        _dumps(list(p.references)),
+        _dumps(dict(edge.attributes)),
+    )
+
+
+def _edge(row: Sequence[Any]) -> Edge:
+    return Edge(
+        type=EdgeType(row[0]),
+        start=row[1],
+        end=row[2],
+        provenance=Provenance(
+            source=row[3],
+            version=row[4],
+            license=row[5],
+            evidence=tuple(json.loads(row[6])),
+            references=tuple(json.loads(row[7])),
+        ),
+        attributes=json.loads(row[8]),
+    )
+
+
+def _term_rows(concept: Concept) -> list[tuple]:
+    rows = [(concept.id, str(concept.label), "name", concept.name, normalize_term(concept.name))]
+    rows.extend((concept.id, str(concept.label), "synonym", s, normalize_term(s)) for s in concept.synonyms)
+    return rows
+
+
+def _fts_query(text: str) -> str | None:
+    """Each normalised word as a quoted prefix term; all must match."""
+    words = normalize_term(text).split()
+    return " ".join(f'"{w}"*' for w in words) or None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_stages(path: Path) -> list[Path]:
+    """Delete half-written builds of `path` whose builder process is gone."""
+    removed = []
+    for candidate in path.parent.glob(f"{path.name}{STAGE_MARKER}*"):
+        suffix = candidate.name.rsplit(STAGE_MARKER, 1)[-1].split("-", 1)[0]
+        if suffix.isdigit() and not _pid_alive(int(suffix)):
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
+
+
+class SqliteStore(GraphStore):
+    """`GraphStore` on a single SQLite file."""
+
+    def __init__(self, path: Path, *, create: bool = False, batch_size: int = 10_000, staging: bool = False) -> None:
+        self.path = Path(path)
+        self.location = f"sqlite://{self.path.absolute()}"
+        self.batch_size = batch_size
+        self._lock = threading.RLock()
+        if not create and not self.path.is_file():
+            raise GraphNotBuiltError(self.location)
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {self.location}: {exc}") from None
+        if staging:
+            # A staged file is thrown away on any failure, so durability is not needed until the swap.
+            self._conn.execute("PRAGMA journal_mode = OFF")
+            self._conn.execute("PRAGMA synchronous = OFF")
+        try:
+            if create:
+                # A staged build loads rows first and indexes once, in `_finish_staging`.
+                script = sql.TABLES if staging else sql.TABLES + sql.INDEXES
+                with self._lock:
+                    self._conn.executescript(f"BEGIN;\n{script}\nCOMMIT;")
+                self.set_meta({META_SCHEMA_VERSION: sql.SCHEMA_VERSION})
+            else:
+                self._check_schema()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StoreError(f"{self.location} is not a cdss graph database: {exc}") from None
+
+    def _check_schema(self) -> None:
+        found = dict(self._conn.execute(sql.SELECT_META).fetchall()).get(META_SCHEMA_VERSION)
+        if found != sql.SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.location} has schema version {found!r}, this cdss needs {sql.SCHEMA_VERSION!r}: "
+                "rebuild it with `cdss kg build`"
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def _query(self, statement: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(statement, params).fetchall()
+
+    # -- writes ---------------------------------------------------------------
+    def upsert_nodes(self, nodes: Iterable[Concept]) -> int:
+        written = 0
+        for batch in batched(nodes, self.batch_size):
+            with self._transaction() as cur:
+                cur.executemany(sql.UPSERT_NODE, [_node_row(c) for c in batch])
+                ids = [(c.id,) for c in batch]
+                cur.executemany(sql.DELETE_NODE_TERMS, ids)
+                cur.executemany(sql.INSERT_NODE_TERM, [row for c in batch for row in _term_rows(c)])
+                cur.executemany(sql.DELETE_NODE_XREFS, ids)
+                cur.executemany(sql.INSERT_NODE_XREF, [(x, c.id) for c in batch for x in c.xrefs])
+            written += len(batch)
+        return written
+
+    def upsert_edges(self, edges: Iterable[Edge]) -> int:
+        written = 0
+        for batch in batched(edges, self.batch_size):
+            with self._transaction() as cur:
+                cur.executemany(sql.UPSERT_EDGE, [_edge_row(e) for e in batch])
+            written += len(batch)
+        return written
+
+    def set_meta(self, values: Mapping[str, str]) -> None:
+        with self._transaction() as cur:
+            cur.executemany(sql.UPSERT_META, list(values.items()))
+
+    # -- reads ----------------------------------------------------------------
+    def get_nodes(self, ids: Sequence[str]) -> dict[str, Concept]:
+        rows = self._query(sql.SELECT_NODES_BY_IDS, (_dumps(list(ids)),))
+        return {row[0]: _concept(row) for row in rows}
+
+    def find_by_xref(self, curie: str) -> list[Concept]:
+        return [_concept(row) for row in self._query(sql.SELECT_NODES_BY_XREF, (curie,))]
+
+    def find_by_name(self, name: str, *, label: NodeLabel | None = None) -> list[Concept]:
+        params = {"norm": normalize_term(name), "label": str(label) if label else None}
+        return [_concept(row) for row in self._query(sql.SELECT_NODES_BY_NORM, params)]
+
+    def search(self, text: str, *, label: NodeLabel | None = None, limit: int = 20) -> list[Concept]:
+        query = _fts_query(text)
+        if query is None or limit <= 0:
+            return []
+        params = {
+            "query": query,
+            "norm": normalize_term(text),
+            "label": str(label) if label else None,
+            "limit": limit,
+            "candidates": max(2_000, limit * 50),
+        }
+        return [_concept(row) for row in self._query(sql.SEARCH_NODES, params)]
+
+    def neighbours(
+        self,
+        node_id: str,
+        *,
+        edge_types: Sequence[EdgeType] | None = None,
+        direction: Direction = Direction.BOTH,
+        limit: int | None = None,
+    ) -> list[Edge]:
+        params = {
+            "node": node_id,
+            "types": _dumps([str(t) for t in edge_types]) if edge_types is not None else None,
+            "limit": -1 if limit is None else limit,
+        }
+        rows: list[tuple] = []
+        if direction in (Direction.OUT, Direction.BOTH):
+            rows += self._query(sql.SELECT_EDGES_OUT, params)
+        if direction in (Direction.IN, Direction.BOTH):
+            rows += self._query(sql.SELECT_EDGES_IN, params)
+        edges = [_edge(row) for row in rows]
+        return edges if limit is None else edges[:limit]
+
+    def iter_nodes(self, *, label: NodeLabel | None = None) -> Iterator[Concept]:
+        yield from (
+            _concept(row) for row in self._stream(sql.SELECT_ALL_NODES, {"label": str(label) if label else None})
+        )
+
+    def iter_edges(self, *, edge_type: EdgeType | None = None) -> Iterator[Edge]:
+        yield from (
+            _edge(row) for row in self._stream(sql.SELECT_ALL_EDGES, {"type": str(edge_type) if edge_type else None})
+        )
+
+    def _stream(self, statement: str, params: Mapping[str, Any]) -> Iterator[tuple]:
+        # A separate cursor per stream, so long exports do not hold the lock between rows.
+        cursor = self._conn.cursor()
+        try:
+            with self._lock:
+                cursor.execute(statement, params)
+            while True:
+                with self._lock:
+                    rows = cursor.fetchmany(self.batch_size)
+                if not rows:
+                    return
+                yield from rows
+        finally:
+            cursor.close()
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._query(sql.SELECT_META))
+
+    def stats(self) -> GraphStats:
+        meta = self.meta()
+        nodes_by_source: dict[str, dict[str, int]] = {}
+        for source, label, count in self._query(sql.COUNT_NODES_BY_SOURCE):
+            nodes_by_source.setdefault(source, {})[label] = count
+        edges_by_source: dict[str, dict[str, int]] = {}
+        for source, edge_type, count in self._query(sql.COUNT_EDGES_BY_SOURCE):
+            edges_by_source.setdefault(source, {})[edge_type] = count
+        return GraphStats(
+            graph_version=self.graph_version,
+            nodes_by_label=dict(self._query(sql.COUNT_NODES_BY_LABEL)),
+            edges_by_type=dict(self._query(sql.COUNT_EDGES_BY_TYPE)),
+            nodes_by_source=nodes_by_source,
+            edges_by_source=edges_by_source,
+            has_finding_with_frequency=self._query(sql.COUNT_HAS_FINDING_WITH_FREQUENCY)[0][0],
+            built_at=meta.get(META_BUILT_AT),
+            sources=json.loads(meta[META_SOURCES]) if META_SOURCES in meta else [],
+        )
+
+    # -- lifecycle ------------------------------------------------------------
+    def _finish_staging(self) -> None:
+        with self._lock:
+            self._conn.executescript(f"BEGIN;\n{sql.INDEXES}\n{sql.REBUILD_FULL_TEXT};\nCOMMIT;")
+            self._conn.execute("ANALYZE")
+            self._conn.execute("PRAGMA journal_mode = DELETE")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @classmethod
+    @contextmanager
+    def staged(cls, path: Path, *, batch_size: int = 10_000) -> Iterator[SqliteStore]:
+        """Yield a fresh store beside `path`; on success it atomically replaces `path`.
+
+        On any failure, or if the process dies, the file at `path` is untouched.
+        Leftovers of killed builds are removed the next time a build starts.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_stages(path)
+        stage = path.with_name(f"{path.name}{STAGE_MARKER}{os.getpid()}-{threading.get_ident()}")
+        stage.unlink(missing_ok=True)
+        store: SqliteStore | None = None
+        try:
+            store = cls(stage, create=True, batch_size=batch_size, staging=True)
+            yield store
+            store._finish_staging()
+            store.close()
+            with stage.open("rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(stage, path)
+            directory = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        except BaseException:
+            if store is not None:
+                store.close()
+            stage.unlink(missing_ok=True)
+            raise
