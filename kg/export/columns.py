@@ -1,0 +1,56 @@
+"""Typed property columns for the tabular exports (neo4j-admin CSV, GraphML)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from cdss.types import PropertyValue
+
+# Our value kinds, widest last: a column that holds several kinds is stored as the widest.
+SCALAR_KINDS = ("boolean", "long", "double", "string")
+
+
+def value_kind(value: PropertyValue) -> str | None:
+    """`boolean`, `long`, `double`, `string`, or the same with `[]` for lists; None for null."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        kinds = {value_kind(v) for v in value} - {None}
+        return f"{_widest(kinds) if kinds else 'string'}[]"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "long"
+    if isinstance(value, float):
+        return "double"
+    return "string"
+
+
+def _widest(kinds: set[str]) -> str:
+    if kinds <= {"long", "double"}:
+        return "double" if "double" in kinds else "long"
+    if len(kinds) == 1:
+        return next(iter(kinds))
+    return "string"
+
+
+def infer_columns(rows: Iterable[Mapping[str, PropertyValue]]) -> dict[str, str]:
+    """Property name -> kind over many rows; mixed kinds fall back to string (lists stay lists)."""
+    seen: dict[str, set[str]] = {}
+    for row in rows:
+        for key, value in row.items():
+            kind = value_kind(value)
+            if kind is not None:
+                seen.setdefault(key, set()).add(kind)
+    columns = {}
+    for key in sorted(seen):
+        kinds = seen[key]
+        lists = {k[:-2] for k in kinds if k.endswith("[]")}
+        scalars = {k for k in kinds if not k.endswith("[]")}
+        if lists and scalars:
+            columns[key] = f"{_widest(lists | scalars)}[]"
+        elif lists:
+            columns[key] = f"{_widest(lists)}[]"
+        else:
+            columns[key] = _widest(scalars)
+    return columns
