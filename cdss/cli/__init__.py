@@ -1,0 +1,56 @@
+"""The `cdss` command line. Commands are thin wrappers over library functions;
+heavy packages are imported inside the commands that need them."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from cdss import __version__
+from cdss.errors import CdssError
+from cdss.settings import load_settings
+
+
+class CdssClickError(click.ClickException):
+    """A `CdssError` shown as `Error: <message>` with the error's own exit status."""
+
+    def __init__(self, error: CdssError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_status
+
+
+class CdssGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CdssError as error:
+            raise CdssClickError(error) from error
+
+
+@click.group(cls=CdssGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cdss")
+def cli() -> None:
+    """Knowledge-graph clinical decision support.
+
+    Suggestions are decision support for a clinician, never a diagnosis.
+    """
+    try:
+        level = load_settings().log_level
+    except CdssError as error:
+        raise CdssClickError(error) from error
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _register() -> None:
+    from cdss.cli.kg import kg
+
+    cli.add_command(kg)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="cdss")

@@ -1,0 +1,88 @@
+"""Plain-text rendering of graph stats and nodes for the terminal."""
+
+from __future__ import annotations
+
+import textwrap
+from itertools import groupby
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cdss.types import Edge
+    from kg.lookup import NodeView
+    from kg.store import GraphStats
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
+
+
+def render_stats(stats: GraphStats) -> str:
+    lines = [f"graph version {stats.graph_version or '(none)'}  built {stats.built_at or '(unknown)'}"]
+    lines.append(f"nodes {stats.node_count:,}")
+    lines += [f"  {label:<20} {count:>9,}" for label, count in sorted(stats.nodes_by_label.items())]
+    lines.append(f"edges {stats.edge_count:,}")
+    for edge_type, count in sorted(stats.edges_by_type.items()):
+        extra = f"  ({stats.has_finding_with_frequency:,} with a frequency)" if edge_type == "HAS_FINDING" else ""
+        lines.append(f"  {edge_type:<20} {count:>9,}{extra}")
+    lines.append("sources")
+    described = {s["name"]: s for s in stats.sources}
+    for name in sorted(set(stats.nodes_by_source) | set(stats.edges_by_source) | set(described)):
+        info = described.get(name, {})
+        lines.append(f"  {name} {info.get('version', '')}  [{info.get('license', 'licence unknown')}]")
+        if name in stats.nodes_by_source:
+            lines.append(f"      nodes: {_counts(stats.nodes_by_source[name])}")
+        if name in stats.edges_by_source:
+            lines.append(f"      edges: {_counts(stats.edges_by_source[name])}")
+        for note in info.get("notes", []):
+            lines.append(f"      note: {note}")
+    return "\n".join(lines)
+
+
+def _edge_detail(edge: Edge) -> str:
+    a = edge.attributes
+    parts = []
+    if a.get("frequency") is not None:
+        counts = f" ({a['frequency_n']}/{a['frequency_m']})" if "frequency_n" in a else ""
+        parts.append(f"freq {a['frequency']:.2f}{counts}")
+    if a.get("onset_names"):
+        parts.append("onset " + ", ".join(a["onset_names"]))
+    p = edge.provenance
+    evidence = f"; evidence {','.join(p.evidence)}" if p.evidence else ""
+    refs = f"; refs {', '.join(p.references[:3])}{'…' if len(p.references) > 3 else ''}" if p.references else ""
+    parts.append(f"[{p.source} {p.version}; {p.license}{evidence}{refs}]")
+    return "  ".join(parts)
+
+
+def render_node(view: NodeView, *, limit: int) -> str:
+    c = view.concept
+    lines = [f"{c.id}  {c.name}  [{c.label}]"]
+    if view.matched_xref:
+        lines.append(f"  found through its cross-reference {view.matched_xref}")
+    if c.synonyms:
+        lines.append(
+            textwrap.fill(
+                "synonyms: " + "; ".join(c.synonyms), width=110, initial_indent="  ", subsequent_indent="    "
+            )
+        )
+    if c.xrefs:
+        lines.append(
+            textwrap.fill("xrefs: " + ", ".join(c.xrefs), width=110, initial_indent="  ", subsequent_indent="    ")
+        )
+    lines.append(f"  sources: {', '.join(c.sources)}")
+    for key, value in sorted(c.attributes.items()):
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        lines.append("  " + textwrap.shorten(f"{key}: {text}", width=160, placeholder=" …"))
+    for direction, edges, arrow, other in (
+        ("outgoing", view.outgoing, "->", lambda e: e.end),
+        ("incoming", view.incoming, "<-", lambda e: e.start),
+    ):
+        for edge_type, group in groupby(edges, key=lambda e: e.type):
+            items = list(group)
+            lines.append(f"{edge_type} {arrow} ({direction}, {len(items):,})")
+            for edge in items[:limit]:
+                neighbour = view.neighbours.get(other(edge))
+                name = neighbour.name if neighbour else "?"
+                lines.append(f"  {other(edge)}  {name}  {_edge_detail(edge)}")
+            if len(items) > limit:
+                lines.append(f"  … and {len(items) - limit:,} more (--limit, or --json for all)")
+    return "\n".join(lines)
