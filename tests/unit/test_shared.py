@@ -1,0 +1,81 @@
+"""The shared `cdss` package: CURIEs, text normalisation, settings, batching."""
+
+from pathlib import Path
+
+import pytest
+
+from cdss.batching import batched
+from cdss.curies import curie_to_iri, normalize_curie
+from cdss.errors import ConfigError, InvalidCurieError
+from cdss.settings import load_settings
+from cdss.text import normalize_term
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("MIM:219700", "OMIM:219700"),
+        ("ORDO:586", "ORPHA:586"),
+        ("Orphanet:586", "ORPHA:586"),
+        ("ORPHA:Orphanet_586", "ORPHA:586"),
+        ("MSH:D011014", "MESH:D011014"),
+        ("SNOMEDCT_US_2023_03_01:233604007", "SNOMEDCT:233604007"),
+        ("UMLS_CUI:C0032285", "UMLS:C0032285"),
+        ("icd10cm:J18.9", "ICD10CM:J18.9"),
+        ("  HP:0001945 ", "HP:0001945"),
+    ],
+)
+def test_normalize_curie(raw, canonical):
+    assert normalize_curie(raw) == canonical
+
+
+@pytest.mark.parametrize("bad", ["", "HP", ":123", "HP:", "HP 0001945", "1HP:2"])
+def test_invalid_curies_name_the_value(bad):
+    with pytest.raises(InvalidCurieError, match="invalid CURIE"):
+        normalize_curie(bad)
+
+
+def test_iris_use_obo_purls():
+    assert curie_to_iri("HP:0001945") == "http://purl.obolibrary.org/obo/HP_0001945"
+    assert curie_to_iri("DOID:1612") == "http://purl.obolibrary.org/obo/DOID_1612"
+    assert curie_to_iri("SYMP:0000613") == "http://purl.obolibrary.org/obo/SYMP_0000613"
+    assert curie_to_iri("NCIT:C1234") == "https://identifiers.org/ncit:C1234"
+
+
+def test_normalize_term_folds_case_accents_punctuation_and_possessives():
+    assert normalize_term("Crohn's disease") == normalize_term("CROHN DISEASE") == "crohn disease"
+    assert normalize_term("Café-au-lait  spots") == "cafe au lait spots"
+    assert normalize_term("Fever, unspecified") == "fever unspecified"
+
+
+def test_settings_defaults_and_overrides(tmp_path: Path):
+    settings = load_settings({"CDSS_DATA_DIR": str(tmp_path)})
+    assert settings.store == f"sqlite://{tmp_path / 'graph.sqlite'}"
+    assert settings.sources_dir == tmp_path / "sources"
+    assert settings.batch_size == 10_000 and settings.progress is None
+    custom = load_settings(
+        {"CDSS_DATA_DIR": str(tmp_path), "CDSS_STORE": "/x/g.sqlite", "CDSS_BATCH_SIZE": "50", "CDSS_PROGRESS": "off"}
+    )
+    assert (custom.store, custom.batch_size, custom.progress) == ("/x/g.sqlite", 50, False)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CDSS_BATCH_SIZE": "lots"}, "CDSS_BATCH_SIZE='lots' is not an integer"),
+        ({"CDSS_BATCH_SIZE": "0"}, "CDSS_BATCH_SIZE=0 must be at least 1"),
+        ({"CDSS_PROGRESS": "maybe"}, "CDSS_PROGRESS='maybe'"),
+        ({"CDSS_LOG_LEVEL": "chatty"}, "CDSS_LOG_LEVEL='CHATTY'"),
+    ],
+)
+def test_bad_settings_name_the_variable(env, message):
+    with pytest.raises(ConfigError) as info:
+        load_settings(env)
+    assert message in str(info.value)
+
+
+def test_batched():
+    assert list(batched(range(5), 2)) == [[0, 1], [2, 3], [4]]
+    assert list(batched([], 3)) == []
+    with pytest.raises(ValueError, match="at least 1"):
+        list(batched([1], 0))
