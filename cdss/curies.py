@@ -33,6 +33,7 @@ _PREFIX_ALIASES: dict[str, str] = {
     "ICD10": "ICD10",
     "ICD-10": "ICD10",
     "ICD9CM": "ICD9CM",
+    "ICD9CM_2005": "ICD9CM",
     "ICD-9-CM": "ICD9CM",
     "ICDO": "ICDO",
     "MESH": "MESH",

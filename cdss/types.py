@@ -29,6 +29,8 @@ class EdgeType(StrEnum):
     TREATS = "TREATS"
     PALLIATES = "PALLIATES"
     CONTRAINDICATED_FOR = "CONTRAINDICATED_FOR"
+    NOT_INDICATED_FOR = "NOT_INDICATED_FOR"
+    """A curated statement that a drug does not treat a disease (not a contraindication)."""
 
 
 EDGE_ENDPOINTS: Mapping[EdgeType, frozenset[tuple[NodeLabel, NodeLabel]]] = {
@@ -38,6 +40,7 @@ EDGE_ENDPOINTS: Mapping[EdgeType, frozenset[tuple[NodeLabel, NodeLabel]]] = {
     EdgeType.TREATS: frozenset({(NodeLabel.DRUG, NodeLabel.DISEASE)}),
     EdgeType.PALLIATES: frozenset({(NodeLabel.DRUG, NodeLabel.DISEASE)}),
     EdgeType.CONTRAINDICATED_FOR: frozenset({(NodeLabel.DRUG, NodeLabel.DISEASE)}),
+    EdgeType.NOT_INDICATED_FOR: frozenset({(NodeLabel.DRUG, NodeLabel.DISEASE)}),
 }
 """The (start label, end label) pairs each edge type may join, in every store."""
 

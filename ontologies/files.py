@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from cdss.errors import SourceMissingError, SourceParseError
@@ -29,3 +30,36 @@ def tsv_rows(path: Path, *, source: str, comment: str | None = None) -> Iterator
         if not line or (comment is not None and line.startswith(comment)):
             continue
         yield lineno, line.split("\t")
+
+
+def csv_records(
+    path: Path, *, source: str, columns: Sequence[str], delimiter: str = "\t"
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, row) from a delimited file with a header row and quoted values.
+
+    The header must name every column in `columns`; extra columns are allowed.
+    """
+    reader = csv.reader(text_lines(path, source=source), delimiter=delimiter, quotechar='"')
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise SourceParseError(path, 1, "empty file: expected a header row") from None
+    except csv.Error as exc:
+        raise SourceParseError(path, reader.line_num, f"malformed header ({exc})") from None
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise SourceParseError(path, 1, f"header lacks column(s) {', '.join(missing)}; found {', '.join(header)}")
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise SourceParseError(path, reader.line_num, f"malformed row ({exc})") from None
+        if not fields:
+            continue
+        if len(fields) != len(header):
+            raise SourceParseError(
+                path, reader.line_num, f"expected {len(header)} fields as in the header, found {len(fields)}"
+            )
+        yield reader.line_num, dict(zip(header, fields, strict=True))

@@ -17,10 +17,11 @@ from pathlib import Path
 
 from cdss.curies import normalize_curie
 from cdss.errors import InvalidCurieError, SourceParseError
-from cdss.types import Concept, Edge, EdgeType, NodeLabel
+from cdss.types import Concept, EdgeType, NodeLabel
 from ontologies.files import tsv_rows
-from ontologies.model import SourceData, SourceRelease
-from ontologies.obo import OboDocument, OboTerm, parse_obo
+from ontologies.model import Link, SourceData, SourceRelease
+from ontologies.obo import OboDocument, parse_obo
+from ontologies.obo_concepts import concepts_from_terms, descendants, header_license, header_version
 
 SOURCE = "hpo"
 DEFAULT_LICENSE = "HPO license, free to use with attribution (https://hpo.jax.org/app/license)"
@@ -116,79 +117,16 @@ def pool_frequencies(frequencies: list[Frequency]) -> dict[str, float | int | st
     return {}
 
 
-def _descendants(terms: dict[str, OboTerm], roots: tuple[str, ...]) -> set[str]:
-    children: dict[str, list[str]] = defaultdict(list)
-    for term in terms.values():
-        if not term.is_obsolete:
-            for parent in term.is_a:
-                children[parent].append(term.id)
-    seen: set[str] = set()
-    stack = [root for root in roots if root in terms]
-    while stack:
-        node = stack.pop()
-        if node not in seen:
-            seen.add(node)
-            stack.extend(children[node])
-    return seen
-
-
-def _normalized_xrefs(values: list[str], skipped: list[str]) -> list[str]:
-    out = []
-    for value in values:
-        try:
-            out.append(normalize_curie(value))
-        except InvalidCurieError:
-            skipped.append(value)
-    return out
-
-
 def release_from_obo(doc: OboDocument) -> SourceRelease:
     """HPO's version and licence as hp.obo states them."""
-    version = (doc.header_value("data-version") or "unknown").rsplit("/", 1)[-1]
-    license_url = next(
-        (v.split(" ", 1)[1] for v in doc.header.get("property_value", []) if v.startswith("terms:license ")),
-        None,
-    )
+    license_url = header_license(doc)
     license = f"HPO license, free to use with attribution ({license_url})" if license_url else DEFAULT_LICENSE
-    return SourceRelease(name=SOURCE, version=version, license=license)
+    return SourceRelease(name=SOURCE, version=header_version(doc), license=license)
 
 
 def findings_from_obo(doc: OboDocument, release: SourceRelease) -> SourceData:
-    """Finding nodes and their IS_A edges from the phenotype and history subtrees."""
-    data = SourceData(release=release)
-    finding_ids = _descendants(doc.terms, FINDING_ROOTS)
-    skipped_xrefs: list[str] = []
-    provenance = release.provenance()
-    for term_id in sorted(finding_ids):
-        term = doc.terms[term_id]
-        name = term.name or term_id
-        keep = {s.text for s in term.synonyms if s.scope in {"EXACT", "RELATED"} and s.type != "obsolete_synonym"}
-        keep.discard(name)
-        attributes: dict = {}
-        if term.definition:
-            attributes["definition"] = term.definition
-        for scope in ("NARROW", "BROAD"):
-            texts = sorted({s.text for s in term.synonyms if s.scope == scope})
-            if texts:
-                attributes[f"{scope.lower()}_synonyms"] = texts
-        xrefs = _normalized_xrefs(term.xrefs, skipped_xrefs) + [normalize_curie(a) for a in term.alt_ids]
-        data.concepts.append(
-            Concept(
-                id=term_id,
-                label=NodeLabel.FINDING,
-                name=name,
-                synonyms=tuple(sorted(keep)),
-                xrefs=tuple(sorted(set(xrefs))),
-                sources=(SOURCE,),
-                attributes=attributes,
-            )
-        )
-        for parent in sorted(set(term.is_a)):
-            if parent in finding_ids:
-                data.edges.append(Edge(EdgeType.IS_A, term_id, parent, provenance))
-    if skipped_xrefs:
-        data.notes.append(f"{len(skipped_xrefs)} term cross-references are not CURIEs and were skipped")
-    return data
+    """Finding nodes and their IS_A links from the phenotype and history subtrees."""
+    return concepts_from_terms(doc, descendants(doc.terms, FINDING_ROOTS), label=NodeLabel.FINDING, release=release)
 
 
 @dataclass(slots=True)
@@ -311,8 +249,8 @@ def annotations_from_hpoa(path: Path, doc: OboDocument, finding_ids: set[str], r
         if pair.modifiers:
             attributes["modifiers"] = sorted(pair.modifiers)
             attributes["modifier_names"] = term_names(pair.modifiers)
-        data.edges.append(
-            Edge(
+        data.links.append(
+            Link.between(
                 EdgeType.EXCLUDES_FINDING if negated else EdgeType.HAS_FINDING,
                 disease_id,
                 hpo_id,
@@ -342,6 +280,6 @@ def load_hpo(obo_path: Path, hpoa_path: Path) -> SourceData:
     return SourceData(
         release=release,
         concepts=findings.concepts + annotations.concepts,
-        edges=findings.edges + annotations.edges,
+        links=findings.links + annotations.links,
         notes=findings.notes + annotations.notes,
     )

@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from cdss.errors import SourceMissingError, SourceParseError
-from cdss.types import Concept, Edge, EdgeType, NodeLabel
-from ontologies.model import SourceData, SourceRelease
+from cdss.types import Concept, EdgeType, NodeLabel
+from ontologies.model import Link, SourceData, SourceRelease
 
 SOURCE = "icd10cm"
 LICENSE = "Public domain (US Government work, CDC National Center for Health Statistics)"
@@ -94,7 +94,7 @@ class _Collector:
             )
         )
         if parent is not None:
-            self.data.edges.append(Edge(EdgeType.IS_A, node_id, parent, self.provenance))
+            self.data.links.append(Link.between(EdgeType.IS_A, node_id, parent, self.provenance))
         return node_id
 
     def add_diags(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdss.types import Concept, Edge, Provenance
+from cdss.types import Concept, EdgeType, PropertyValue, Provenance
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,12 +26,54 @@ class SourceRelease:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ByName:
+    """A link endpoint named only by text (e.g. an indication's disease name).
+
+    It resolves to the one node of an allowed label whose name or synonym is
+    this text after normalisation; it is tried after every id.
+    """
+
+    text: str
+
+
+Endpoint = str | ByName
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An edge as a source states it, before concepts are unified.
+
+    Each endpoint is a tuple of candidate CURIEs, best first: a concept id or
+    any cross-reference (a UMLS CUI, an RxNorm id). The graph builder resolves
+    the first candidate that names exactly one node of an allowed label.
+    """
+
+    type: EdgeType
+    start: tuple[Endpoint, ...]
+    end: tuple[Endpoint, ...]
+    provenance: Provenance
+    attributes: Mapping[str, PropertyValue] = field(default_factory=dict)
+
+    @classmethod
+    def between(
+        cls,
+        edge_type: EdgeType,
+        start: str,
+        end: str,
+        provenance: Provenance,
+        attributes: Mapping[str, PropertyValue] | None = None,
+    ) -> Link:
+        """A link whose endpoints are known ids."""
+        return cls(edge_type, (start,), (end,), provenance, attributes or {})
+
+
 @dataclass(slots=True, kw_only=True)
 class SourceData:
-    """Concepts and edges read from one source, plus what was set aside and why."""
+    """Concepts and links read from one source, plus what was set aside and why."""
 
     release: SourceRelease
     concepts: list[Concept] = field(default_factory=list)
-    edges: list[Edge] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Human-readable counts of rows skipped or remapped, so nothing is dropped silently."""
