@@ -1,33 +1,41 @@
-"""Assembling the graph from source data: merge, validate, order.
+"""Assembling the graph from source data: unify concepts, resolve links, validate, order.
 
 Pure: takes `SourceData` objects, returns sorted nodes and edges plus a report
-of what was merged or set aside. No I/O, so every rule is testable on tiny
-hand-made inputs.
+of what was merged, left unmapped or set aside. No I/O, so every rule is
+testable on tiny hand-made inputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cdss.curies import normalize_curie
 from cdss.errors import GraphModelError, InvalidCurieError
-from cdss.types import EDGE_ENDPOINTS, Concept, Edge, EdgeKey, NodeLabel, Provenance
+from cdss.merge_rules import MergeRule
+from cdss.text import normalize_term
+from cdss.types import EDGE_ENDPOINTS, Concept, Edge, EdgeKey, EdgeType, NodeLabel, Provenance
+from kg.unify import MergeStats, merge_concepts, unify
 from ontologies import SourceData
+from ontologies.model import ByName, Endpoint, Link
 
 
 @dataclass(slots=True)
 class SourceSummary:
-    """What one source contributed to the assembled graph."""
+    """What one source contributed to the assembled graph, and what unification did with it."""
 
     name: str
     version: str
     license: str
     concepts: int = 0
-    concepts_merged: int = 0
     edges: int = 0
     edges_merged: int = 0
-    edges_dropped: int = 0
+    links_unmapped: int = 0
+    links_ambiguous: int = 0
+    links_by_name: int = 0
+    cycles_dropped: int = 0
+    merge: MergeStats = field(default_factory=MergeStats)
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -36,10 +44,18 @@ class SourceSummary:
             "version": self.version,
             "license": self.license,
             "concepts": self.concepts,
-            "concepts_merged": self.concepts_merged,
+            "merged": self.merge.merged,
+            "merge_routes": dict(sorted(self.merge.routes.items())),
+            "unmapped": self.merge.unmapped,
+            "conflicting": self.merge.conflicting,
+            "grouped": self.merge.grouped,
+            "conflict_examples": list(self.merge.conflict_examples),
             "edges": self.edges,
             "edges_merged": self.edges_merged,
-            "edges_dropped": self.edges_dropped,
+            "links_unmapped": self.links_unmapped,
+            "links_ambiguous": self.links_ambiguous,
+            "links_by_name": self.links_by_name,
+            "cycles_dropped": self.cycles_dropped,
             "notes": list(self.notes),
         }
 
@@ -89,30 +105,20 @@ def _check_concept(concept: Concept) -> None:
         _check_value(value, f"node {concept.id!r}", key)
 
 
-def _merge_concepts(first: Concept, other: Concept) -> Concept:
-    """Union of names and ids; the first source's name, label and attribute values win."""
-    names = set(first.synonyms) | set(other.synonyms)
-    if other.name != first.name:
-        names.add(other.name)
-    names.discard(first.name)
-    attributes = dict(other.attributes)
-    attributes.update(first.attributes)
-    return Concept(
-        id=first.id,
-        label=first.label,
-        name=first.name,
-        synonyms=tuple(sorted(names)),
-        xrefs=tuple(sorted(set(first.xrefs) | set(other.xrefs))),
-        sources=tuple(sorted(set(first.sources) | set(other.sources))),
-        attributes=attributes,
-    )
-
-
 def _merge_edges(first: Edge, other: Edge) -> Edge:
-    """Two rows for one edge from one source: union their evidence and references."""
+    """Two statements of one edge by one source (often after their endpoints were unified).
+
+    Evidence and references are united. Observed counts are pooled when both
+    give them; otherwise the first statement's attributes win.
+    """
     p, q = first.provenance, other.provenance
     attributes = dict(other.attributes)
     attributes.update(first.attributes)
+    a, b = first.attributes, other.attributes
+    if all(isinstance(x.get(k), int) for x in (a, b) for k in ("frequency_n", "frequency_m")):
+        n = a["frequency_n"] + b["frequency_n"]
+        m = a["frequency_m"] + b["frequency_m"]
+        attributes.update(frequency=n / m, frequency_n=n, frequency_m=m, frequency_kind="counts")
     return Edge(
         first.type,
         first.start,
@@ -128,61 +134,213 @@ def _merge_edges(first: Edge, other: Edge) -> Edge:
     )
 
 
-def assemble(sources: Iterable[SourceData]) -> AssembledGraph:
-    """Merge the sources' concepts by id and their edges by key, and validate the result.
+def name_variants(text: str) -> list[str]:
+    """Normalised spellings to try for a bare name: as written, MeSH's inverted
+    "Arthritis, Rheumatoid" turned round, and the last word without a plural s."""
+    variants = [normalize_term(text)]
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) == 2 and all(parts):
+        variants.append(normalize_term(f"{parts[1]} {parts[0]}"))
+    for variant in list(variants):
+        words = variant.split()
+        if words and len(words[-1]) > 3 and words[-1].endswith("s") and not words[-1].endswith(("ss", "us", "is")):
+            variants.append(" ".join([*words[:-1], words[-1][:-1]]))
+    return list(dict.fromkeys(variants))
 
-    Sources earlier in the iterable take precedence for names and labels. Edges
-    whose endpoints are not in the graph are dropped and counted per source;
-    an edge between labels its type does not allow is a model error.
+
+class _Resolver:
+    """Turns a link's candidate endpoints into node ids."""
+
+    def __init__(self, nodes: Mapping[str, Concept], node_of: Mapping[str, str]) -> None:
+        self.nodes = nodes
+        self.node_of = node_of
+        self.by_xref: dict[str, set[str]] = defaultdict(set)
+        for node in nodes.values():
+            for xref in node.xrefs:
+                self.by_xref[xref].add(node.id)
+        self._names: tuple[dict[str, set[str]], dict[str, set[str]]] | None = None
+
+    def _by_name(self, text: str, labels: set[NodeLabel]) -> tuple[str | None, bool]:
+        """Names are tried before synonyms; each must point at one node of an allowed label."""
+        if self._names is None:
+            names: dict[str, set[str]] = defaultdict(set)
+            synonyms: dict[str, set[str]] = defaultdict(set)
+            for node in self.nodes.values():
+                names[normalize_term(node.name)].add(node.id)
+                for synonym in node.synonyms:
+                    synonyms[normalize_term(synonym)].add(node.id)
+            self._names = (names, synonyms)
+        ambiguous = False
+        for index in self._names:
+            for variant in name_variants(text):
+                matches = {n for n in index.get(variant, ()) if self.nodes[n].label in labels}
+                if len(matches) == 1:
+                    return next(iter(matches)), False
+                ambiguous = ambiguous or len(matches) > 1
+        return None, ambiguous
+
+    def resolve(
+        self, candidates: tuple[Endpoint, ...], labels: set[NodeLabel], link: Link
+    ) -> tuple[str | None, bool, bool]:
+        """(node id, ambiguous, by name): ids and cross-references first, then bare names."""
+        ambiguous = False
+        for candidate in candidates:
+            if isinstance(candidate, ByName):
+                continue
+            node_id = self.node_of.get(candidate)
+            if node_id is not None:
+                label = self.nodes[node_id].label
+                if label not in labels:
+                    raise GraphModelError(
+                        f"{link.type} link from {link.provenance.source!r} names {candidate} ({label}) as an "
+                        f"endpoint; the graph model allows {', '.join(sorted(labels))} there"
+                    )
+                return node_id, False, False
+            matches = {n for n in self.by_xref.get(candidate, ()) if self.nodes[n].label in labels}
+            if len(matches) == 1:
+                return next(iter(matches)), False, False
+            ambiguous = ambiguous or len(matches) > 1
+        for candidate in candidates:
+            if isinstance(candidate, ByName):
+                node_id, by_name_ambiguous = self._by_name(candidate.text, labels)
+                if node_id is not None:
+                    return node_id, False, True
+                ambiguous = ambiguous or by_name_ambiguous
+        return None, ambiguous, False
+
+
+def _ancestors(parents: Mapping[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        for parent in parents.get(node, ()):
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return seen
+
+
+def assemble(
+    sources: Iterable[SourceData],
+    *,
+    rules: Sequence[MergeRule] = (),
+    canonical_prefixes: Mapping[NodeLabel, Sequence[str]] | None = None,
+) -> AssembledGraph:
+    """Unify the sources' concepts and resolve their links into one validated graph.
+
+    Sources earlier in the iterable take precedence for names, labels and
+    attribute values of concepts that share an id. Links whose endpoints name
+    no node, or several, are dropped and counted per source; an `IS_A` edge
+    that would close a cycle is dropped too (earlier sources' hierarchy wins).
     """
-    nodes: dict[str, Concept] = {}
-    edges: dict[EdgeKey, Edge] = {}
-    summaries: list[SourceSummary] = []
-    pending: list[tuple[SourceSummary, list[Edge]]] = []
-    for data in sources:
-        summary = SourceSummary(name=data.release.name, version=data.release.version, license=data.release.license)
-        summary.notes.extend(data.notes)
-        summaries.append(summary)
-        for concept in data.concepts:
+    data = list(sources)
+    summaries = {
+        d.release.name: SourceSummary(name=d.release.name, version=d.release.version, license=d.release.license)
+        for d in data
+    }
+    releases = {d.release.name: d.release for d in data}
+    concepts: dict[str, Concept] = {}
+    contributors: dict[str, set[str]] = defaultdict(set)
+    for d in data:
+        summary = summaries[d.release.name]
+        summary.notes.extend(d.notes)
+        for concept in d.concepts:
             _check_concept(concept)
-            existing = nodes.get(concept.id)
+            summary.concepts += 1
+            contributors[concept.id].add(d.release.name)
+            existing = concepts.get(concept.id)
             if existing is None:
-                nodes[concept.id] = concept
-                summary.concepts += 1
+                concepts[concept.id] = concept
                 continue
             if existing.label != concept.label:
                 summary.notes.append(
                     f"{concept.id} is a {concept.label} here but already a {existing.label}; kept {existing.label}"
                 )
-            nodes[concept.id] = _merge_concepts(existing, concept)
-            summary.concepts_merged += 1
-        pending.append((summary, data.edges))
+            concepts[concept.id] = merge_concepts(existing, concept)
 
-    for summary, source_edges in pending:
-        for edge in source_edges:
-            start, end = nodes.get(edge.start), nodes.get(edge.end)
-            if start is None or end is None or edge.start == edge.end:
-                summary.edges_dropped += 1
-                continue
-            if (start.label, end.label) not in EDGE_ENDPOINTS[edge.type]:
-                raise GraphModelError(
-                    f"{edge.type} edge {edge.start} -> {edge.end} from {edge.provenance.source!r} joins "
-                    f"{start.label} to {end.label}, which the graph model does not allow"
-                )
-            for key, value in edge.attributes.items():
-                _check_value(value, f"edge {edge.start} -{edge.type}-> {edge.end}", key)
-            existing = edges.get(edge.key)
-            if existing is None:
-                edges[edge.key] = edge
-                summary.edges += 1
+    unified = unify(
+        concepts, contributors, rules=rules, canonical_prefixes=canonical_prefixes or {}, source_order=list(summaries)
+    )
+    for name, stats in unified.stats.items():
+        if name in summaries:
+            summaries[name].merge = stats
+
+    resolver = _Resolver(unified.nodes, unified.node_of)
+    edges: dict[EdgeKey, Edge] = {}
+    grouping_links = [
+        (
+            g.rule.source,
+            Link.between(
+                EdgeType.IS_A,
+                g.child,
+                g.parent,
+                releases[g.rule.source].provenance(),
+                {"rule": g.rule.route, "evidence": g.evidence},
+            ),
+        )
+        for g in unified.groupings
+    ]
+    ordered_links = [(d.release.name, link) for d in data for link in d.links] + grouping_links
+    for source, link in ordered_links:
+        summary = summaries[source]
+        allowed = EDGE_ENDPOINTS[link.type]
+        start, start_ambiguous, start_by_name = resolver.resolve(link.start, {s for s, _ in allowed}, link)
+        end, end_ambiguous, end_by_name = resolver.resolve(link.end, {e for _, e in allowed}, link)
+        if start is None or end is None:
+            if start_ambiguous or end_ambiguous:
+                summary.links_ambiguous += 1
             else:
-                edges[edge.key] = _merge_edges(existing, edge)
-                summary.edges_merged += 1
-        if summary.edges_dropped:
-            summary.notes.append(f"{summary.edges_dropped} edges dropped: an endpoint is not in the graph")
+                summary.links_unmapped += 1
+            continue
+        if start == end:
+            summary.links_unmapped += 1
+            continue
+        start_label, end_label = unified.nodes[start].label, unified.nodes[end].label
+        if (start_label, end_label) not in allowed:
+            raise GraphModelError(
+                f"{link.type} edge {start} -> {end} from {source!r} joins {start_label} to {end_label}, "
+                "which the graph model does not allow"
+            )
+        for key, value in link.attributes.items():
+            _check_value(value, f"edge {start} -{link.type}-> {end}", key)
+        if start_by_name or end_by_name:
+            summary.links_by_name += 1
+        edge = Edge(link.type, start, end, link.provenance, dict(link.attributes))
+        existing = edges.get(edge.key)
+        if existing is None:
+            edges[edge.key] = edge
+            summary.edges += 1
+        else:
+            edges[edge.key] = _merge_edges(existing, edge)
+            summary.edges_merged += 1
 
+    is_a_by_source: dict[str, list[EdgeKey]] = defaultdict(list)
+    for key, edge in edges.items():
+        if key[0] == EdgeType.IS_A:
+            is_a_by_source[edge.provenance.source].append(key)
+    parents: dict[str, set[str]] = defaultdict(set)
+    for source in summaries:
+        for key in is_a_by_source[source]:
+            child, parent = key[1], key[2]
+            if parent not in parents[child] and child in _ancestors(parents, parent):
+                del edges[key]
+                summaries[source].edges -= 1
+                summaries[source].cycles_dropped += 1
+            else:
+                parents[child].add(parent)
+
+    for summary in summaries.values():
+        if summary.links_unmapped:
+            summary.notes.append(f"{summary.links_unmapped} links dropped: an endpoint names no node in the graph")
+        if summary.links_by_name:
+            summary.notes.append(f"{summary.links_by_name} links attached by exact disease name, no shared id")
+        if summary.links_ambiguous:
+            summary.notes.append(f"{summary.links_ambiguous} links dropped: an endpoint names several nodes")
+        if summary.cycles_dropped:
+            summary.notes.append(f"{summary.cycles_dropped} IS_A edges dropped: they would close a cycle")
     return AssembledGraph(
-        nodes=[nodes[k] for k in sorted(nodes)],
+        nodes=[unified.nodes[k] for k in sorted(unified.nodes)],
         edges=[edges[k] for k in sorted(edges)],
-        sources=summaries,
+        sources=list(summaries.values()),
     )

@@ -5,19 +5,21 @@ from __future__ import annotations
 import gc
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cdss.errors import SourceError
+from cdss.merge_rules import MergeRule
 from cdss.progress import progress
+from cdss.types import NodeLabel
 from kg.assembly import SourceSummary, assemble
 from kg.store import META_BUILT_AT, META_GRAPH_VERSION, META_SOURCES
 from kg.stores import building_store
 from kg.version import graph_version
-from ontologies import BUNDLED_SOURCES, SourceData, SourceSpec
+from ontologies import CANONICAL_PREFIXES, GRAPH_SOURCES, MERGE_RULES, SourceData, SourceSpec
 
 
 @dataclass(slots=True)
@@ -95,7 +97,9 @@ def build_graph(
     *,
     store_url: str,
     sources_dir: Path,
-    sources: Sequence[SourceSpec] = BUNDLED_SOURCES,
+    sources: Sequence[SourceSpec] = GRAPH_SOURCES,
+    rules: Sequence[MergeRule] = MERGE_RULES,
+    canonical_prefixes: Mapping[NodeLabel, Sequence[str]] = CANONICAL_PREFIXES,
     batch_size: int = 10_000,
     show_progress: bool | None = None,
 ) -> BuildReport:
@@ -107,7 +111,7 @@ def build_graph(
     started = time.perf_counter()
     with _gc_paused():
         loaded, load_seconds, skipped = load_sources(sources, sources_dir=sources_dir, show_progress=show_progress)
-        graph = assemble(loaded)
+        graph = assemble(loaded, rules=rules, canonical_prefixes=canonical_prefixes)
         version = graph_version(graph.nodes, graph.edges)
         write_started = time.perf_counter()
         with building_store(store_url, batch_size=batch_size) as store:
