@@ -43,8 +43,10 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from cdss.cli.data import data
     from cdss.cli.kg import kg
 
+    cli.add_command(data)
     cli.add_command(kg)
 
 

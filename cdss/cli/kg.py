@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cdss.cli.render import render_node, render_stats
+from cdss.cli.render import render_merge_report, render_node, render_stats
 from cdss.settings import load_settings
 
 STORE_HELP = "Graph store URL or file path (default: CDSS_STORE, else <CDSS_DATA_DIR>/graph.sqlite)."
@@ -50,7 +50,13 @@ def build_command(store_url: str | None, as_json: bool) -> None:
 @kg.command("stats")
 @click.option("--store", "store_url", help=STORE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-def stats_command(store_url: str | None, as_json: bool) -> None:
+@click.option(
+    "--sources",
+    "merge_report",
+    is_flag=True,
+    help="Print the merge report: merged, unmapped and conflicting counts per source.",
+)
+def stats_command(store_url: str | None, as_json: bool, merge_report: bool) -> None:
     """Counts per node label, edge type and source, and the graph version."""
     from kg import open_store
 
@@ -59,6 +65,8 @@ def stats_command(store_url: str | None, as_json: bool) -> None:
         stats = store.stats()
     if as_json:
         _print_json(stats.to_dict())
+    elif merge_report:
+        click.echo(render_merge_report(stats))
     else:
         click.echo(render_stats(stats))
 

@@ -38,6 +38,34 @@ def render_stats(stats: GraphStats) -> str:
     return "\n".join(lines)
 
 
+def render_merge_report(stats: GraphStats) -> str:
+    """Per source: how its concepts unified with the others', and what was left apart."""
+    header = (
+        f"{'source':<18} {'concepts':>8} {'merged':>7} {'unmapped':>8} {'conflict':>8} {'grouped':>7} "
+        f"{'edges':>7} {'links dropped':>13} {'by name':>7}"
+    )
+    lines = [header, "-" * len(header)]
+    for s in stats.sources:
+        dropped = s.get("links_unmapped", 0) + s.get("links_ambiguous", 0)
+        lines.append(
+            f"{s['name']:<18} {s.get('concepts', 0):>8,} {s.get('merged', 0):>7,} {s.get('unmapped', 0):>8,} "
+            f"{s.get('conflicting', 0):>8,} {s.get('grouped', 0):>7,} {s.get('edges', 0):>7,} {dropped:>13,} "
+            f"{s.get('links_by_name', 0):>7,}"
+        )
+    lines.append("")
+    lines.append("merged: concepts joined with another source's; unmapped: considered by a merge rule, no match;")
+    lines.append("conflict: the match was not one-to-one, so nothing was merged; grouped: one term citing several")
+    lines.append("entries of another vocabulary, which became its IS_A children.")
+    for s in stats.sources:
+        if s.get("merge_routes") or s.get("conflict_examples"):
+            lines.append(f"\n{s['name']}")
+            for route, count in s.get("merge_routes", {}).items():
+                lines.append(f"  {count:>6,}  {route}")
+            for example in s.get("conflict_examples", []):
+                lines.append(f"  conflict: {example}")
+    return "\n".join(lines)
+
+
 def _edge_detail(edge: Edge) -> str:
     a = edge.attributes
     parts = []
