@@ -2,6 +2,8 @@
 #   make run   - install everything, build the graph from real vocabularies, show what was built
 #   make test  - install everything and run the test suite
 PYTHON ?= python3
+# Sources are fetched from CDSS_SOURCES_MIRROR, else from ../shared/data when it exists, else online.
+MIRROR ?= $(or $(CDSS_SOURCES_MIRROR),$(wildcard ../shared/data))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -16,14 +18,15 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	$(BIN)/cdss data fetch $(if $(MIRROR),--mirror $(MIRROR)) || echo "some sources could not be fetched; building from those present"
 	$(BIN)/cdss kg build
-	$(BIN)/cdss kg stats
+	$(BIN)/cdss kg stats --sources
 
 test: install
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python benchmarks/build_graph.py
+	$(BIN)/python benchmarks/build_graph.py $(if $(MIRROR),--mirror $(MIRROR))
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

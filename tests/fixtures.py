@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ontologies import SourceSpec
+from ontologies.ddxplus import load_ddxplus
+from ontologies.disease_ontology import load_disease_ontology
+from ontologies.drugcentral import load_drugcentral
 from ontologies.drugs import concepts_from_dictionary
 from ontologies.hpo import load_hpo
 from ontologies.icd10cm import load_icd10cm
+from ontologies.labeledin import load_labeledin
 from ontologies.model import SourceRelease
+from ontologies.pharmacotherapydb import load_pharmacotherapydb
+from ontologies.symptom_ontology import load_symptom_ontology
 
 HP_OBO = """\
 format-version: 1.2
@@ -58,6 +65,11 @@ name: Fever
 is_a: HP:0000118
 
 [Term]
+id: HP:0012735
+name: Cough
+is_a: HP:0000118
+
+[Term]
 id: HP:0031797
 name: Clinical course
 is_a: HP:0000001
@@ -101,6 +113,10 @@ HPOA_ROWS = [
     "OMIM:100100\tTest syndrome\t\tHP:0000007\tOMIM:100100\tTAS\t\t\t\t\tI\tHPO:x",
     "ORPHA:558\tOther disease\t\tHP:0001945\tORPHA:558\tTAS\t\t40%\t\t\tP\tHPO:x",
     "ORPHA:558\tOther disease\t\tHP:0009999\tORPHA:558\tTAS\t\t\t\t\tP\tHPO:x",
+    "ORPHA:558\tOther disease\t\tHP:0001250\tORPHA:558\tTAS\t\t1/4\t\t\tP\tHPO:x",
+    "OMIM:200200\tClaimed twice\t\tHP:0001945\tOMIM:200200\tTAS\t\t\t\t\tP\tHPO:x",
+    "OMIM:300300\tSubtype one\t\tHP:0001250\tOMIM:300300\tTAS\t\t\t\t\tP\tHPO:x",
+    "OMIM:300301\tSubtype two\t\tHP:0001250\tOMIM:300301\tTAS\t\t\t\t\tP\tHPO:x",
 ]
 PHENOTYPE_HPOA = "#description: tiny\n#version: 2099-01-01\n" + HPOA_HEADER + "\n" + "\n".join(HPOA_ROWS) + "\n"
 
@@ -193,38 +209,176 @@ DRUG_DICTIONARY = {
 }
 
 
+DO_TERMS = """\
+id\tlabel\tsubClassOf
+"DOID:850"\t"lung disease"\t"disease"
+"DOID:552"\t"pneumonia"\t"lung disease"
+"DOID:1485"\t"cystic fibrosis"\t"lung disease"
+"DOID:9999"\t"test syndrome"\t"lung disease"
+"DOID:8888"\t"rival term"\t"lung disease"
+"DOID:7777"\t"grouping syndrome"\t"lung disease"
+"""
+DO_XREFS = """\
+id\tlabel\txref
+"DOID:552"\t"pneumonia"\t"UMLS_CUI:C0032285"
+"DOID:552"\t"pneumonia"\t"SNOMEDCT_US_2023_03_01:233604007"
+"DOID:1485"\t"cystic fibrosis"\t"MIM:100100"
+"DOID:1485"\t"cystic fibrosis"\t"ORDO:558"
+"DOID:1485"\t"cystic fibrosis"\t"ICD10CM:E84.9"
+"DOID:9999"\t"test syndrome"\t"MIM:200200"
+"DOID:8888"\t"rival term"\t"MIM:200200"
+"DOID:7777"\t"grouping syndrome"\t"MIM:300300"
+"DOID:7777"\t"grouping syndrome"\t"MIM:300301"
+"""
+DO_SYMPTOMS = """\
+disease_id\tdisease_label\tsymptom_id\tsymptom_label
+DOID:552\tpneumonia\tSYMP:0000613\tfever
+DOID:552\tpneumonia\tSYMP:0000614\tcough
+DOID:552\tpneumonia\tSYMP:9999999\tnot a term
+"""
+SYMP_OBO = """\
+format-version: 1.2
+data-version: releases/2099-02-02/symp.obo
+property_value: terms:license https://creativecommons.org/publicdomain/zero/1.0/
+
+[Term]
+id: SYMP:0000462
+name: symptom
+
+[Term]
+id: SYMP:0000613
+name: fever
+synonym: "pyrexia" EXACT []
+is_a: SYMP:0000462 ! symptom
+
+[Term]
+id: SYMP:0000614
+name: cough
+xref: UMLS_CUI:C0010200
+is_a: SYMP:0000462 ! symptom
+
+[Term]
+id: SYMP:0000124
+name: fitting
+xref: UMLS_CUI:C0036572
+xref: UMLS_ICD9CM_2005_AUI:A0001
+is_a: SYMP:0000462 ! symptom
+
+[Term]
+id: SYMP:0000003
+name: obsolete enteritis
+is_obsolete: true
+"""
+PHARMACOTHERAPY = {
+    "indications.tsv": "doid_id\tdrugbank_id\tdisease\tdrug\tcategory\tn_curators\tn_resources\n"
+    "DOID:552\tDB01060\tpneumonia\tAmoxicillin\tDM\t3\t2\n"
+    "DOID:552\tDB00316\tpneumonia\tAcetaminophen\tSYM\t2\t1\n"
+    "DOID:1485\tDB00316\tcystic fibrosis\tAcetaminophen\tNOT\t3\t0\n",
+    "drugs.tsv": "drugbank_id\tdrug\tDM\tSYM\tNOT\ttotal\n"
+    "DB01060\tAmoxicillin\t1\t0\t0\t1\nDB00316\tAcetaminophen\t0\t1\t1\t2\n",
+    "diseases.tsv": "doid_id\tdisease\tDM\tSYM\tNOT\ttotal\n"
+    "DOID:552\tpneumonia\t1\t1\t0\t2\nDOID:1485\tcystic fibrosis\t0\t0\t1\t1\n",
+    "labeledin-indications.tsv": "rxnorm_id\tdisease_cui\tn_labels\texpert\tcrowd\tdisease_mesh_name\trxnorm_name\n"
+    "723\tC0032285\t2\t1\t0\tPneumonia\tAmoxicillin\n"
+    "723\tC9999999\t1\t0\t1\tFibrosis, Cystic\tAmoxicillin\n"
+    "723\tC8888888\t1\t0\t1\tSomething Unknown\tAmoxicillin\n"
+    "10;11\tC0032285\t1\t0\t1\tPneumonia\tcombination\n",
+}
+DRUGCENTRAL = {
+    "identifiers.tsv": "DRUG_ID\tDRUG_NAME\tID_TYPE\tIDENTIFIER\n"
+    '192\t"amoxicillin"\t"DRUGBANK_ID"\t"DB01060"\n'
+    '192\t"amoxicillin"\t"RXNORM"\t"723"\n'
+    '192\t"amoxicillin"\t"KEGG_DRUG"\t"D00229"\n'
+    '500\t"mysterycillin"\t"RXNORM"\t"999"\n',
+    "drug_indication.tsv": "DRUG_ID\tDRUG_NAME\tINDICATION_FDB\tUMLS_CUI\tSNOMEDCT_CUI\tDOID\n"
+    "192\tamoxicillin\tPneumonia\tC0032285\t233604007\tDOID:552\n"
+    "192\tamoxicillin\tUrinary Tract Infections\t\t\t\n"
+    "500\tmysterycillin\tLung infection\t\t233604007\t\n",
+    "pharm_class.tsv": "DRUG_ID\tDRUG_NAME\tTYPE\tCLASS_SOURCE_ID\tCLASS\tSOURCE\n"
+    "192\tamoxicillin\tEPC\tN1\tPenicillin-class Antibacterial\tFDA\n"
+    "192\tamoxicillin\tPA\tD1\tPenicillins\tMeSH\n",
+}
+DDXPLUS = {
+    "release_conditions.json": {
+        "Pneumonia": {
+            "cond-name-eng": "Pneumonia",
+            "icd10-id": "j18",
+            "severity": 3,
+            "symptoms": {"E_91": {}, "E_201": {}},
+            "antecedents": {"E_204": {}},
+        },
+        "URTI": {
+            "cond-name-eng": "URTI",
+            "icd10-id": "j06.9",
+            "severity": 5,
+            "symptoms": {"E_91": {}},
+            "antecedents": {},
+        },
+    },
+    "release_evidences.json": {
+        "E_91": {"question_en": "Feverish?", "is_antecedent": False, "data_type": "B"},
+        "E_201": {"question_en": "Coughing?", "is_antecedent": False, "data_type": "B"},
+        "E_204": {"question_en": "Been abroad lately?", "is_antecedent": True, "data_type": "C"},
+    },
+}
+FOLDERS = {
+    "disease-ontology": {"HumanDO.tsv": DO_TERMS, "allXREFinDO.tsv": DO_XREFS, "DO-disease-symptom.tsv": DO_SYMPTOMS},
+    "symptom-ontology": {"symp.obo": SYMP_OBO},
+    "pharmacotherapydb": PHARMACOTHERAPY,
+    "drugcentral-2016": DRUGCENTRAL,
+    "ddxplus": {name: json.dumps(content) for name, content in DDXPLUS.items()},
+}
+
+
 def write_tiny_sources(folder: Path) -> dict[str, Path]:
-    """Write the tiny HPO, HPOA and ICD-10-CM files into `folder`."""
+    """Write tiny versions of every source into `folder`, laid out like the sources dir."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = {
         "hp.obo": folder / "hp.obo",
         "phenotype.hpoa": folder / "phenotype.hpoa",
         "icd": folder / ICD_FILE_NAME,
+        "root": folder,
     }
     paths["hp.obo"].write_text(HP_OBO, encoding="utf-8")
     paths["phenotype.hpoa"].write_text(PHENOTYPE_HPOA, encoding="utf-8")
     paths["icd"].write_text(ICD_XML, encoding="utf-8")
+    for sub, files in FOLDERS.items():
+        (folder / sub).mkdir(exist_ok=True)
+        for name, text in files.items():
+            (folder / sub / name).write_text(text, encoding="utf-8")
     return paths
 
 
-def tiny_source_specs(paths: dict[str, Path]) -> list[SourceSpec]:
-    """Source specs with the real parsers, reading the tiny files."""
-    drug_release = SourceRelease(name="drug_dictionary", version="test", license="test licence")
-    common = {"citation": "test fixture", "homepage": "https://example.org", "package": None}
-    return [
-        SourceSpec(
-            name="hpo",
-            title="tiny HPO",
-            license="HPO",
-            load=lambda _: load_hpo(paths["hp.obo"], paths["phenotype.hpoa"]),
-            **common,
+def _release(name: str) -> SourceRelease:
+    return SourceRelease(name=name, version="test", license="test licence")
+
+
+def tiny_source_specs(paths: dict[str, Path], *, only_bundled: bool = False) -> list[SourceSpec]:
+    """Source specs with the real parsers, reading the tiny files, in the registry's order."""
+    root = paths["root"]
+
+    def spec(name: str, read) -> SourceSpec:
+        return SourceSpec(
+            name=name, title=name, license="test", citation="test", homepage="https://example.org", read=read
+        )
+
+    specs = [
+        spec("hpo", lambda: load_hpo(paths["hp.obo"], paths["phenotype.hpoa"])),
+        spec(
+            "disease_ontology", lambda: load_disease_ontology(root / "disease-ontology", _release("disease_ontology"))
         ),
-        SourceSpec(name="icd10cm", title="tiny ICD", license="PD", load=lambda _: load_icd10cm(paths["icd"]), **common),
-        SourceSpec(
-            name="drug_dictionary",
-            title="tiny drugs",
-            license="MIT",
-            load=lambda _: concepts_from_dictionary(DRUG_DICTIONARY, drug_release),
-            **common,
+        spec(
+            "symptom_ontology", lambda: load_symptom_ontology(root / "symptom-ontology", _release("symptom_ontology"))
         ),
+        spec("icd10cm", lambda: load_icd10cm(paths["icd"])),
+        spec("drug_dictionary", lambda: concepts_from_dictionary(DRUG_DICTIONARY, _release("drug_dictionary"))),
+        spec(
+            "pharmacotherapydb",
+            lambda: load_pharmacotherapydb(root / "pharmacotherapydb", _release("pharmacotherapydb")),
+        ),
+        spec("drugcentral", lambda: load_drugcentral(root / "drugcentral-2016", _release("drugcentral"))),
+        spec("labeledin", lambda: load_labeledin(root / "pharmacotherapydb", _release("labeledin"))),
+        spec("ddxplus", lambda: load_ddxplus(root / "ddxplus", _release("ddxplus"))),
     ]
+    bundled = {"hpo", "icd10cm", "drug_dictionary"}
+    return [s for s in specs if s.name in bundled] if only_bundled else specs

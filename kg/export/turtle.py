@@ -38,6 +38,7 @@ class CDSS(DefinedNamespace):
     treats: URIRef
     palliates: URIRef
     contraindicatedFor: URIRef
+    notIndicatedFor: URIRef
     sourceVersion: URIRef
     evidence: URIRef
 
@@ -68,6 +69,7 @@ PREDICATES = {
     EdgeType.TREATS: CDSS.treats,
     EdgeType.PALLIATES: CDSS.palliates,
     EdgeType.CONTRAINDICATED_FOR: CDSS.contraindicatedFor,
+    EdgeType.NOT_INDICATED_FOR: CDSS.notIndicatedFor,
 }
 CLASSES = {"Disease": CDSS.Disease, "Finding": CDSS.Finding, "Drug": CDSS.Drug}
 

@@ -57,6 +57,20 @@ def test_counts_meet_the_foundation_targets(built):
     assert {s["name"] for s in stats.sources} == {"hpo", "icd10cm", "drug_dictionary"}
 
 
+def test_missing_sources_are_named_with_how_to_get_them(built):
+    _, report, _ = built
+    skipped = {line.split(":", 1)[0]: line for line in report["skipped"]}
+    assert set(skipped) == {
+        "disease_ontology",
+        "symptom_ontology",
+        "pharmacotherapydb",
+        "drugcentral",
+        "labeledin",
+        "ddxplus",
+    }
+    assert all("run `cdss data fetch`" in line for line in skipped.values())
+
+
 def test_known_concepts_and_edges(built):
     path, _, _ = built
     with open_store(str(path)) as store:

@@ -1,10 +1,12 @@
+"""Assembly: concepts by id, link resolution, edge merging, validation, cycles."""
+
 import pytest
 
 from cdss.errors import GraphModelError
-from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
-from kg.assembly import assemble
+from cdss.types import Concept, EdgeType, NodeLabel, Provenance
+from kg.assembly import assemble, name_variants
 from kg.version import graph_version
-from ontologies import SourceData, SourceRelease
+from ontologies import ByName, Link, SourceData, SourceRelease
 
 A = SourceRelease(name="a", version="1", license="CC0")
 B = SourceRelease(name="b", version="2", license="CC-BY")
@@ -18,8 +20,12 @@ def finding(i, name="F", **kw):
     return Concept(id=i, label=NodeLabel.FINDING, name=name, **kw)
 
 
+def drug(i, name="X", **kw):
+    return Concept(id=i, label=NodeLabel.DRUG, name=name, **kw)
+
+
 def has(start, end, release=A, **attributes):
-    return Edge(EdgeType.HAS_FINDING, start, end, release.provenance(), attributes)
+    return Link.between(EdgeType.HAS_FINDING, start, end, release.provenance(), attributes)
 
 
 def test_same_id_from_two_sources_is_one_node_with_the_first_name():
@@ -37,57 +43,136 @@ def test_same_id_from_two_sources_is_one_node_with_the_first_name():
         ]
     )
     [node] = graph.nodes
-    assert node.name == "Alpha"
-    assert node.synonyms == ("ALPHA disease", "a1")
-    assert node.xrefs == ("UMLS:C1",)
-    assert node.sources == ("a", "b")
+    assert (node.name, node.synonyms, node.xrefs, node.sources) == (
+        "Alpha",
+        ("ALPHA disease", "a1"),
+        ("UMLS:C1",),
+        ("a", "b"),
+    )
     assert node.attributes == {"x": 1, "y": 3}
-    assert [s.concepts_merged for s in graph.sources] == [0, 1]
+    assert [s.merge.merged for s in graph.sources] == [1, 1]
 
 
-def test_dangling_edges_are_dropped_and_counted():
+def test_names_differing_only_in_case_are_kept_once():
+    graph = assemble(
+        [
+            SourceData(release=A, concepts=[disease("OMIM:1", "Cystic fibrosis")]),
+            SourceData(release=B, concepts=[disease("OMIM:1", "cystic fibrosis", synonyms=("CF", "Cystic Fibrosis"))]),
+        ]
+    )
+    assert graph.nodes[0].synonyms == ("CF",)
+
+
+def test_links_with_unknown_endpoints_are_dropped_and_counted():
     graph = assemble(
         [
             SourceData(
                 release=A,
                 concepts=[disease("OMIM:1"), finding("HP:1")],
-                edges=[has("OMIM:1", "HP:1"), has("OMIM:1", "HP:404")],
+                links=[has("OMIM:1", "HP:1"), has("OMIM:1", "HP:404")],
             )
         ]
     )
     assert len(graph.edges) == 1
-    assert graph.sources[0].edges_dropped == 1
-    assert "1 edges dropped" in graph.sources[0].notes[-1]
+    assert graph.sources[0].links_unmapped == 1
+    assert "1 links dropped: an endpoint names no node" in graph.sources[0].notes[-1]
 
 
-def test_duplicate_edges_merge_their_evidence():
-    e1 = Edge(
-        EdgeType.HAS_FINDING, "OMIM:1", "HP:1", Provenance("a", "1", "CC0", ("PCS",), ("PMID:1",)), {"frequency": 0.5}
-    )
-    e2 = Edge(
-        EdgeType.HAS_FINDING, "OMIM:1", "HP:1", Provenance("a", "1", "CC0", ("TAS",), ("PMID:2",)), {"onset": "x"}
-    )
-    graph = assemble([SourceData(release=A, concepts=[disease("OMIM:1"), finding("HP:1")], edges=[e1, e2])])
+def test_links_resolve_through_cross_references_of_the_allowed_label():
+    nodes = [
+        disease("DOID:1", xrefs=("UMLS:C1",)),
+        finding("HP:1", xrefs=("UMLS:C1",)),
+        drug("DRUGBANK:DB1", xrefs=("RXNORM:7",)),
+        disease("DOID:2", xrefs=("UMLS:C2",)),
+        disease("DOID:3", xrefs=("UMLS:C2",)),
+    ]
+    links = [
+        Link.between(EdgeType.TREATS, "RXNORM:7", "UMLS:C1", A.provenance()),
+        Link(EdgeType.TREATS, ("RXNORM:7",), ("UMLS:C404", "UMLS:C1"), A.provenance()),
+        Link.between(EdgeType.TREATS, "RXNORM:7", "UMLS:C2", A.provenance()),
+    ]
+    graph = assemble([SourceData(release=A, concepts=nodes, links=links)])
+    assert [(e.start, e.end) for e in graph.edges] == [("DRUGBANK:DB1", "DOID:1")]
+    assert graph.sources[0].edges_merged == 1
+    assert graph.sources[0].links_ambiguous == 1
+
+
+def test_bare_names_are_a_last_resort():
+    nodes = [
+        disease("DOID:1", "rheumatoid arthritis"),
+        disease("DOID:2", "urinary tract infection"),
+        drug("DRUGBANK:DB1"),
+    ]
+    links = [
+        Link(EdgeType.TREATS, ("DRUGBANK:DB1",), ("UMLS:C9", ByName("Arthritis, Rheumatoid")), A.provenance()),
+        Link(EdgeType.TREATS, ("DRUGBANK:DB1",), (ByName("Urinary Tract Infections"),), A.provenance()),
+        Link(EdgeType.TREATS, ("DRUGBANK:DB1",), (ByName("Gout"),), A.provenance()),
+    ]
+    graph = assemble([SourceData(release=A, concepts=nodes, links=links)])
+    assert sorted(e.end for e in graph.edges) == ["DOID:1", "DOID:2"]
+    assert (graph.sources[0].links_by_name, graph.sources[0].links_unmapped) == (2, 1)
+
+
+def test_name_variants():
+    assert name_variants("Arthritis, Rheumatoid") == ["arthritis rheumatoid", "rheumatoid arthritis"]
+    assert name_variants("Urinary Tract Infections") == ["urinary tract infections", "urinary tract infection"]
+    assert name_variants("Tuberculosis") == ["tuberculosis"]
+
+
+def test_duplicate_edges_merge_evidence_and_pool_counts():
+    p1 = Provenance("a", "1", "CC0", ("PCS",), ("PMID:1",))
+    p2 = Provenance("a", "1", "CC0", ("TAS",), ("PMID:2",))
+    links = [
+        Link.between(
+            EdgeType.HAS_FINDING, "OMIM:1", "HP:1", p1, {"frequency": 0.5, "frequency_n": 1, "frequency_m": 2}
+        ),
+        Link.between(
+            EdgeType.HAS_FINDING,
+            "OMIM:1",
+            "HP:1",
+            p2,
+            {"frequency": 1.0, "frequency_n": 2, "frequency_m": 2, "onset": "x"},
+        ),
+    ]
+    graph = assemble([SourceData(release=A, concepts=[disease("OMIM:1"), finding("HP:1")], links=links)])
     [edge] = graph.edges
     assert edge.provenance.evidence == ("PCS", "TAS")
     assert edge.provenance.references == ("PMID:1", "PMID:2")
-    assert edge.attributes == {"frequency": 0.5, "onset": "x"}
+    assert edge.attributes == {
+        "frequency": 0.75,
+        "frequency_n": 3,
+        "frequency_m": 4,
+        "frequency_kind": "counts",
+        "onset": "x",
+    }
 
 
 def test_edges_from_different_sources_stay_separate():
     graph = assemble(
         [
-            SourceData(release=A, concepts=[disease("OMIM:1"), finding("HP:1")], edges=[has("OMIM:1", "HP:1")]),
-            SourceData(release=B, edges=[has("OMIM:1", "HP:1", release=B)]),
+            SourceData(release=A, concepts=[disease("OMIM:1"), finding("HP:1")], links=[has("OMIM:1", "HP:1")]),
+            SourceData(release=B, links=[has("OMIM:1", "HP:1", release=B)]),
         ]
     )
     assert [e.provenance.source for e in graph.edges] == ["a", "b"]
 
 
-def test_edge_between_wrong_labels_is_a_model_error():
-    bad = Edge(EdgeType.HAS_FINDING, "HP:1", "OMIM:1", A.provenance())
-    with pytest.raises(GraphModelError, match="joins Finding to Disease"):
-        assemble([SourceData(release=A, concepts=[disease("OMIM:1"), finding("HP:1")], edges=[bad])])
+def test_a_link_naming_a_node_of_the_wrong_label_is_a_model_error():
+    bad = Link.between(EdgeType.HAS_FINDING, "HP:1", "OMIM:1", A.provenance())
+    with pytest.raises(GraphModelError, match=r"names HP:1 \(Finding\) as an endpoint"):
+        assemble([SourceData(release=A, concepts=[disease("OMIM:1"), finding("HP:1")], links=[bad])])
+
+
+def test_is_a_edges_that_close_a_cycle_are_dropped_later_sources_lose():
+    nodes = [finding("HP:1"), finding("HP:2"), finding("HP:3")]
+    first = [
+        Link.between(EdgeType.IS_A, "HP:1", "HP:2", A.provenance()),
+        Link.between(EdgeType.IS_A, "HP:2", "HP:3", A.provenance()),
+    ]
+    second = [Link.between(EdgeType.IS_A, "HP:3", "HP:1", B.provenance())]
+    graph = assemble([SourceData(release=A, concepts=nodes, links=first), SourceData(release=B, links=second)])
+    assert [(e.start, e.end) for e in graph.edges] == [("HP:1", "HP:2"), ("HP:2", "HP:3")]
+    assert graph.sources[1].cycles_dropped == 1
 
 
 @pytest.mark.parametrize(
@@ -107,10 +192,10 @@ def test_invalid_nodes_are_rejected_with_their_id(concept, message):
 
 def test_output_is_sorted_and_version_ignores_input_order():
     nodes = [disease("OMIM:2"), disease("OMIM:1"), finding("HP:2"), finding("HP:1")]
-    edges = [has("OMIM:2", "HP:1"), has("OMIM:1", "HP:2"), has("OMIM:1", "HP:1")]
-    forward = assemble([SourceData(release=A, concepts=nodes, edges=edges)])
-    backward = assemble([SourceData(release=A, concepts=nodes[::-1], edges=edges[::-1])])
+    links = [has("OMIM:2", "HP:1"), has("OMIM:1", "HP:2"), has("OMIM:1", "HP:1")]
+    forward = assemble([SourceData(release=A, concepts=nodes, links=links)])
+    backward = assemble([SourceData(release=A, concepts=nodes[::-1], links=links[::-1])])
     assert [n.id for n in forward.nodes] == ["HP:1", "HP:2", "OMIM:1", "OMIM:2"]
     assert graph_version(forward.nodes, forward.edges) == graph_version(backward.nodes, backward.edges)
-    changed = assemble([SourceData(release=A, concepts=nodes, edges=edges[:2])])
+    changed = assemble([SourceData(release=A, concepts=nodes, links=links[:2])])
     assert graph_version(changed.nodes, changed.edges) != graph_version(forward.nodes, forward.edges)

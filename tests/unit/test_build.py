@@ -6,21 +6,64 @@ import sqlite3
 import pytest
 
 from cdss.errors import GraphNotBuiltError, SourceMissingError, SourceParseError, StoreError
-from kg import build_graph, open_store
+from cdss.types import EdgeType, NodeLabel
+from kg import Direction, build_graph, open_store
 from kg.sqlite_store import SqliteStore, remove_stale_stages
 from kg.version import graph_version
-from ontologies import SourceSpec
+from ontologies import SourceRelease, SourceSpec
+from ontologies.disease_ontology import load_disease_ontology
 from ontologies.hpo import load_hpo
 
 
 def test_build_writes_every_source(tiny_graph):
     with open_store(str(tiny_graph)) as store:
         stats = store.stats()
-        assert stats.nodes_by_label == {"Disease": 10, "Finding": 8, "Drug": 2}
-        assert stats.edges_by_type == {"HAS_FINDING": 3, "EXCLUDES_FINDING": 1, "IS_A": 12}
-        assert stats.has_finding_with_frequency == 3
-        assert [s["name"] for s in stats.sources] == ["hpo", "icd10cm", "drug_dictionary"]
-        assert store.get_node("OMIM:100100").name == "Test syndrome"
+        assert stats.nodes_by_label == {"Disease": 18, "Finding": 11, "Drug": 4}
+        assert stats.edges_by_type == {
+            "HAS_FINDING": 12,
+            "EXCLUDES_FINDING": 1,
+            "IS_A": 23,
+            "TREATS": 5,
+            "PALLIATES": 1,
+            "NOT_INDICATED_FOR": 1,
+        }
+        assert [s["name"] for s in stats.sources] == [
+            "hpo",
+            "disease_ontology",
+            "symptom_ontology",
+            "icd10cm",
+            "drug_dictionary",
+            "pharmacotherapydb",
+            "drugcentral",
+            "labeledin",
+            "ddxplus",
+        ]
+
+
+def test_sources_unify_into_one_node_per_concept(tiny_graph):
+    with open_store(str(tiny_graph)) as store:
+        cf = store.get_node("DOID:1485")
+        # DO's MIM and ORDO cross-references pull in HPO's OMIM and ORPHA entries.
+        assert {"OMIM:100100", "ORPHA:558", "ICD10CM:E84.9"} <= set(cf.xrefs)
+        assert cf.sources == ("disease_ontology", "hpo", "pharmacotherapydb")
+        assert store.get_node("OMIM:100100") is None
+        assert [n.id for n in store.find_by_xref("ORPHA:558")] == ["DOID:1485"]
+        # Two DO terms claim OMIM:200200: a conflict, so nothing was merged.
+        assert store.get_node("OMIM:200200").sources == ("hpo",)
+        # SYMP fever joined HPO Fever by name, so DO's symptom edge lands on the HPO term.
+        findings = store.neighbours("DOID:552", edge_types=[EdgeType.HAS_FINDING], direction=Direction.OUT)
+        assert {(e.end, e.provenance.source) for e in findings} >= {("HP:0001945", "disease_ontology")}
+        # DrugCentral, LabeledIn (by RxNorm) and PharmacotherapyDB all treat with the one amoxicillin node.
+        treats = store.neighbours("DRUGBANK:DB01060", edge_types=[EdgeType.TREATS], direction=Direction.OUT)
+        assert {(e.end, e.provenance.source) for e in treats} == {
+            ("DOID:552", "drugcentral"),
+            ("DOID:552", "labeledin"),
+            ("DOID:552", "pharmacotherapydb"),
+            ("DOID:1485", "labeledin"),
+        }
+        # DDXPlus pneumonia is DO pneumonia; URTI has no DO term and stays a DDXPlus node.
+        assert store.get_node("DOID:552").attributes["merged_ids"] == ["DDXPLUS:pneumonia"]
+        assert store.get_node("DDXPLUS:urti").label == NodeLabel.DISEASE
 
 
 def test_stored_graph_hashes_to_its_version(tiny_graph):
@@ -50,7 +93,7 @@ def _broken_hpo_spec(tiny_paths, tmp_path) -> SourceSpec:
         citation="x",
         homepage="x",
         package=None,
-        load=lambda _: load_hpo(broken, tiny_paths["phenotype.hpoa"]),
+        read=lambda: load_hpo(broken, tiny_paths["phenotype.hpoa"]),
     )
 
 
@@ -73,17 +116,17 @@ def test_malformed_source_names_file_and_line_and_keeps_the_previous_graph(
 
 
 def test_an_optional_source_that_fails_is_skipped_with_its_reason(tmp_path, tiny_specs):
-    def missing(_):
+    def missing():
         raise SourceMissingError("extra", tmp_path / "extra.tsv", "fetch it with `cdss data fetch`")
 
     optional = SourceSpec(
-        name="extra", title="x", license="x", citation="x", homepage="x", package=None, load=missing, required=False
+        name="extra", title="x", license="x", citation="x", homepage="x", read=missing, required=False
     )
     report = build_graph(store_url=str(tmp_path / "g.sqlite"), sources_dir=tmp_path, sources=[*tiny_specs, optional])
     assert report.skipped == [
         f"extra: source 'extra' is missing: {tmp_path / 'extra.tsv'} not found; fetch it with `cdss data fetch`"
     ]
-    assert report.nodes == 20
+    assert report.nodes == 33
 
 
 def test_failure_while_writing_leaves_the_previous_graph(tmp_path, tiny_graph):
@@ -130,3 +173,30 @@ def test_unsupported_store_urls_are_rejected(url):
 
 def test_sqlite_urls(tmp_path, tiny_graph):
     assert open_store(f"sqlite://{tiny_graph}").graph_version == open_store(str(tiny_graph)).graph_version
+
+
+def test_a_corrupt_optional_source_is_named_and_the_build_goes_on(tmp_path, tiny_paths, tiny_specs):
+    broken = tmp_path / "broken-do"
+    broken.mkdir()
+    for name in ("allXREFinDO.tsv", "DO-disease-symptom.tsv"):
+        (broken / name).write_text((tiny_paths["root"] / "disease-ontology" / name).read_text())
+    (broken / "HumanDO.tsv").write_text('id\tlabel\tsubClassOf\n"DOID:1"\t"a"\t""\n"DOID:2"\t"b"\n')
+    release = SourceRelease(name="disease_ontology", version="t", license="CC0")
+    corrupt = SourceSpec(
+        name="disease_ontology",
+        title="x",
+        license="CC0",
+        citation="x",
+        homepage="x",
+        read=lambda: load_disease_ontology(broken, release),
+        required=False,
+    )
+    specs = [corrupt if s.name == "disease_ontology" else s for s in tiny_specs]
+    report = build_graph(store_url=str(tmp_path / "g.sqlite"), sources_dir=tmp_path, sources=specs)
+    [skipped] = report.skipped
+    assert skipped.startswith("disease_ontology: ") and "HumanDO.tsv:3: expected 3 fields" in skipped
+    assert "disease_ontology" not in [s.name for s in report.sources]
+    with open_store(str(tmp_path / "g.sqlite")) as store:
+        # Without DO nothing unifies OMIM:100100 with DOID:1485 (known here only from PharmacotherapyDB).
+        assert store.get_node("OMIM:100100").sources == ("hpo",)
+        assert store.get_node("DOID:1485").sources == ("pharmacotherapydb",)

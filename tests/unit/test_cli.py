@@ -19,8 +19,8 @@ def test_stats_json(run):
     result = run("kg", "stats", "--json")
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
-    assert stats["nodes_by_label"] == {"Disease": 10, "Drug": 2, "Finding": 8}
-    assert stats["edges_by_source"]["hpo"]["HAS_FINDING"] == 3
+    assert stats["nodes_by_label"] == {"Disease": 18, "Drug": 4, "Finding": 11}
+    assert stats["edges_by_source"]["hpo"]["HAS_FINDING"] == 6
     assert len(stats["graph_version"]) == 16
 
 
@@ -34,6 +34,8 @@ def test_show_gives_edges_with_provenance(run):
     result = run("kg", "show", "OMIM:100100", "--json")
     assert result.exit_code == 0, result.output
     [match] = json.loads(result.output)["matches"]
+    assert match["node"]["id"] == "DOID:1485"
+    assert match["matched_xref"] == "OMIM:100100"
     edges = {(e["type"], e["end"]): e for e in match["outgoing"]}
     seizure = edges[("HAS_FINDING", "HP:0001250")]
     assert seizure["other_name"] == "Seizure"
@@ -42,7 +44,9 @@ def test_show_gives_edges_with_provenance(run):
     assert "HPO license" in seizure["provenance"]["license"]
     assert ("EXCLUDES_FINDING", "HP:0001945") in edges
     text = run("kg", "show", "OMIM:100100")
-    assert "HAS_FINDING -> (outgoing, 2)" in text.output and "freq 0.50 (4/8)" in text.output
+    # OMIM:100100 (3/4, 1/4) and ORPHA:558 (1/4) describe one disease: their counts are pooled.
+    assert "HAS_FINDING -> (outgoing, 3)" in text.output and "freq 0.42 (5/12)" in text.output
+    assert "merge_reasons: DOID:1485 = OMIM:100100 by cross-reference OMIM:100100" in text.output
 
 
 def test_show_resolves_a_cross_reference(run):

@@ -48,7 +48,7 @@ def test_load_hpo_builds_findings_diseases_and_edges(tiny_paths):
     concepts = {c.id: c for c in data.concepts}
     findings = {i for i, c in concepts.items() if c.label == NodeLabel.FINDING}
     # Only the phenotype subtree; inheritance, course and obsolete terms are not findings.
-    assert findings == {"HP:0000118", "HP:0001250", "HP:0007359", "HP:0001945"}
+    assert findings == {"HP:0000118", "HP:0001250", "HP:0007359", "HP:0001945", "HP:0012735"}
     seizure = concepts["HP:0001250"]
     assert seizure.synonyms == ("Fits", "Seizures")
     assert seizure.attributes["broad_synonyms"] == ["Convulsions"]
@@ -60,7 +60,7 @@ def test_load_hpo_builds_findings_diseases_and_edges(tiny_paths):
     assert disease.attributes["inheritance"] == ["HP:0000007"]
     assert disease.attributes["inheritance_names"] == ["Autosomal recessive inheritance"]
 
-    edges = {(e.type, e.start, e.end): e for e in data.edges}
+    edges = {(e.type, e.start[0], e.end[0]): e for e in data.links}
     pooled = edges[(EdgeType.HAS_FINDING, "OMIM:100100", "HP:0001250")]
     assert pooled.attributes["frequency"] == 0.5
     assert (pooled.attributes["frequency_n"], pooled.attributes["frequency_m"]) == (4, 8)

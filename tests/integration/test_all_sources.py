@@ -1,0 +1,118 @@
+"""The graph built from every source: fetched from the shared mirror, as CI does it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cdss.types import EdgeType, NodeLabel
+from kg import Direction, open_store
+from ontologies.cxr import cxr_label_map
+from ontologies.ddxplus import condition_id
+
+pytestmark = pytest.mark.integration
+
+MIRROR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def _cdss(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "from cdss.cli import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory) -> tuple[Path, dict]:
+    if not MIRROR.is_dir():
+        pytest.skip(f"no source mirror at {MIRROR}: the shared data folder is not checked out beside the project")
+    data_dir = tmp_path_factory.mktemp("all-sources")
+    env = {**os.environ, "CDSS_DATA_DIR": str(data_dir), "CDSS_PROGRESS": "0"}
+    env.pop("CDSS_STORE", None)
+    fetched = _cdss("data", "fetch", "--mirror", str(MIRROR), env=env)
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    built = _cdss("kg", "build", "--json", env=env)
+    assert built.returncode == 0, built.stderr
+    return data_dir / "graph.sqlite", json.loads(built.stdout)
+
+
+def _edges(stats, source: str, edge_type: str) -> int:
+    return stats.edges_by_source.get(source, {}).get(edge_type, 0)
+
+
+def test_every_source_is_used(full):
+    _, report = full
+    assert report["skipped"] == []
+    assert {s["name"] for s in report["sources"]} == {
+        "hpo",
+        "disease_ontology",
+        "symptom_ontology",
+        "icd10cm",
+        "drug_dictionary",
+        "pharmacotherapydb",
+        "drugcentral",
+        "labeledin",
+        "ddxplus",
+    }
+
+
+def test_treatment_edges(full):
+    path, _ = full
+    with open_store(str(path)) as store:
+        stats = store.stats()
+    assert _edges(stats, "pharmacotherapydb", "TREATS") >= 700
+    assert _edges(stats, "pharmacotherapydb", "PALLIATES") >= 350
+    assert _edges(stats, "pharmacotherapydb", "NOT_INDICATED_FOR") == 243
+    assert _edges(stats, "drugcentral", "TREATS") + _edges(stats, "labeledin", "TREATS") >= 5_000
+
+
+def test_disease_ontology_backbone_and_unification(full):
+    path, _ = full
+    with open_store(str(path)) as store:
+        do_nodes = [n for n in store.iter_nodes(label=NodeLabel.DISEASE) if "disease_ontology" in n.sources]
+        stats = store.stats()
+    assert len(do_nodes) >= 10_000
+    assert sum(any(x.startswith("ICD10CM:") for x in n.xrefs) for n in do_nodes) >= 3_000
+    unified = [i for n in do_nodes for i in n.attributes.get("merged_ids", []) if i.startswith(("OMIM:", "ORPHA:"))]
+    assert len(unified) >= 4_000
+    assert _edges(stats, "disease_ontology", "HAS_FINDING") >= 2_000
+
+
+def test_all_ddxplus_conditions_are_present_with_findings(full):
+    path, _ = full
+    conditions = json.loads((MIRROR / "ddxplus" / "release_conditions.json").read_text())
+    with open_store(str(path)) as store:
+        for key in conditions:
+            node = store.get_node(condition_id(key)) or store.find_by_xref(condition_id(key))[0]
+            findings = store.neighbours(node.id, edge_types=[EdgeType.HAS_FINDING], direction=Direction.OUT)
+            assert any(e.provenance.source == "ddxplus" for e in findings), key
+
+
+def test_chest_xray_labels_map_to_findings_in_the_graph(full):
+    path, _ = full
+    with open_store(str(path)) as store:
+        for label in cxr_label_map().values():
+            for finding in label.findings:
+                node = store.get_node(finding)
+                assert node is not None and node.label == NodeLabel.FINDING, (label.label, finding)
+
+
+def test_common_disease_spot_check(full):
+    path, _ = full
+    with open_store(str(path)) as store:
+        pneumonia = store.get_node("DOID:552")
+        assert "UMLS:C0032285" in pneumonia.xrefs and "DDXPLUS:pneumonia" in pneumonia.xrefs
+        edges = store.neighbours("DOID:552", direction=Direction.BOTH)
+        findings = {e.end for e in edges if e.type == EdgeType.HAS_FINDING}
+        assert {"HP:0001945", "HP:0012735", "HP:0002094"} <= findings
+        treaters = {e.start for e in edges if e.type == EdgeType.TREATS}
+        assert len(treaters) >= 10
+        assert all(e.provenance.license for e in edges)
