@@ -34,6 +34,9 @@ class SourceSummary:
     links_unmapped: int = 0
     links_ambiguous: int = 0
     links_by_name: int = 0
+    links_wrong_label: int = 0
+    links_self: int = 0
+    contradictions: int = 0
     cycles_dropped: int = 0
     merge: MergeStats = field(default_factory=MergeStats)
     notes: list[str] = field(default_factory=list)
@@ -55,6 +58,9 @@ class SourceSummary:
             "links_unmapped": self.links_unmapped,
             "links_ambiguous": self.links_ambiguous,
             "links_by_name": self.links_by_name,
+            "links_wrong_label": self.links_wrong_label,
+            "links_self": self.links_self,
+            "contradictions": self.contradictions,
             "cycles_dropped": self.cycles_dropped,
             "notes": list(self.notes),
         }
@@ -90,31 +96,51 @@ def _check_value(value: object, owner: str, key: str) -> None:
     )
 
 
-def _check_concept(concept: Concept) -> None:
+# Property names every store and export already uses for a node's or an edge's own fields.
+RESERVED_NODE_KEYS = frozenset({"id", "label", "name", "synonyms", "xrefs", "sources"})
+RESERVED_EDGE_KEYS = frozenset(
+    {"type", "start", "end", "source", "source_version", "license", "evidence", "references"}
+)
+
+
+def _check_curie(value: str, owner: str, what: str) -> None:
     try:
-        canonical = normalize_curie(concept.id)
+        canonical = normalize_curie(value)
     except InvalidCurieError as exc:
-        raise GraphModelError(f"node id {concept.id!r} is not a CURIE ({exc})") from None
-    if canonical != concept.id:
-        raise GraphModelError(f"node id {concept.id!r} is not canonical; expected {canonical!r}")
+        raise GraphModelError(f"{owner}: {what} {value!r} is not a CURIE ({exc})") from None
+    if canonical != value:
+        raise GraphModelError(f"{owner}: {what} {value!r} is not canonical; expected {canonical!r}")
+
+
+def _check_concept(concept: Concept, source: str) -> None:
+    owner = f"node {concept.id!r} from {source!r}"
+    _check_curie(concept.id, owner, "id")
     if not isinstance(concept.label, NodeLabel):
-        raise GraphModelError(f"node {concept.id!r} has unknown label {concept.label!r}")
+        raise GraphModelError(f"{owner} has unknown label {concept.label!r}")
     if not concept.name:
-        raise GraphModelError(f"node {concept.id!r} has no name")
+        raise GraphModelError(f"{owner} has no name")
+    for xref in concept.xrefs:
+        _check_curie(xref, owner, "cross-reference")
     for key, value in concept.attributes.items():
-        _check_value(value, f"node {concept.id!r}", key)
+        if key in RESERVED_NODE_KEYS:
+            raise GraphModelError(f"{owner}: attribute {key!r} clashes with a node field")
+        _check_value(value, owner, key)
 
 
 def _merge_edges(first: Edge, other: Edge) -> Edge:
     """Two statements of one edge by one source (often after their endpoints were unified).
 
-    Evidence and references are united. Observed counts are pooled when both
-    give them; otherwise the first statement's attributes win.
+    Evidence, references and every list attribute are united, so nothing either
+    statement said is lost. Observed counts are pooled when both give them;
+    for other scalars the first statement's value wins.
     """
     p, q = first.provenance, other.provenance
-    attributes = dict(other.attributes)
-    attributes.update(first.attributes)
     a, b = first.attributes, other.attributes
+    attributes = dict(b)
+    attributes.update(a)
+    for key in a.keys() & b.keys():
+        if isinstance(a[key], list) and isinstance(b[key], list):
+            attributes[key] = sorted(set(a[key]) | set(b[key]))
     if all(isinstance(x.get(k), int) for x in (a, b) for k in ("frequency_n", "frequency_m")):
         n = a["frequency_n"] + b["frequency_n"]
         m = a["frequency_m"] + b["frequency_m"]
@@ -132,6 +158,15 @@ def _merge_edges(first: Edge, other: Edge) -> Edge:
         ),
         attributes,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    node_id: str | None
+    ambiguous: bool = False
+    by_name: bool = False
+    wrong_label: bool = False
+    """The only candidate that named a node named one of a label the edge type does not allow."""
 
 
 def name_variants(text: str) -> list[str]:
@@ -170,43 +205,58 @@ class _Resolver:
                 for synonym in node.synonyms:
                     synonyms[normalize_term(synonym)].add(node.id)
             self._names = (names, synonyms)
-        ambiguous = False
+        # The first spelling that names anything decides: a weaker spelling must not
+        # win after a stronger one was ambiguous.
         for index in self._names:
             for variant in name_variants(text):
                 matches = {n for n in index.get(variant, ()) if self.nodes[n].label in labels}
-                if len(matches) == 1:
-                    return next(iter(matches)), False
-                ambiguous = ambiguous or len(matches) > 1
-        return None, ambiguous
+                if matches:
+                    return (next(iter(matches)), False) if len(matches) == 1 else (None, True)
+        return None, False
 
-    def resolve(
-        self, candidates: tuple[Endpoint, ...], labels: set[NodeLabel], link: Link
-    ) -> tuple[str | None, bool, bool]:
-        """(node id, ambiguous, by name): ids and cross-references first, then bare names."""
-        ambiguous = False
+    def resolve(self, candidates: tuple[Endpoint, ...], labels: set[NodeLabel]) -> Resolution:
+        """Ids and cross-references first, then bare names; an ambiguous id stops the search."""
+        ambiguous = wrong_label = False
         for candidate in candidates:
             if isinstance(candidate, ByName):
                 continue
             node_id = self.node_of.get(candidate)
             if node_id is not None:
-                label = self.nodes[node_id].label
-                if label not in labels:
-                    raise GraphModelError(
-                        f"{link.type} link from {link.provenance.source!r} names {candidate} ({label}) as an "
-                        f"endpoint; the graph model allows {', '.join(sorted(labels))} there"
-                    )
-                return node_id, False, False
+                if self.nodes[node_id].label in labels:
+                    return Resolution(node_id)
+                wrong_label = True
+                continue
             matches = {n for n in self.by_xref.get(candidate, ()) if self.nodes[n].label in labels}
             if len(matches) == 1:
-                return next(iter(matches)), False, False
+                return Resolution(next(iter(matches)))
             ambiguous = ambiguous or len(matches) > 1
+        if ambiguous:
+            return Resolution(None, ambiguous=True)
         for candidate in candidates:
             if isinstance(candidate, ByName):
                 node_id, by_name_ambiguous = self._by_name(candidate.text, labels)
                 if node_id is not None:
-                    return node_id, False, True
+                    return Resolution(node_id, by_name=True)
                 ambiguous = ambiguous or by_name_ambiguous
-        return None, ambiguous, False
+        return Resolution(None, ambiguous=ambiguous, wrong_label=wrong_label)
+
+
+def _flag_contradictions(edges: dict[EdgeKey, Edge], summaries: Mapping[str, SourceSummary]) -> None:
+    """A pair stated both present and excluded (e.g. OMIM and ORPHA disagree after their
+    diseases were unified) keeps both statements, each marked so the ranking can tell."""
+    excluded = {(k[1], k[2]) for k in edges if k[0] == EdgeType.EXCLUDES_FINDING}
+    present = {(k[1], k[2]) for k in edges if k[0] == EdgeType.HAS_FINDING}
+    for key, edge in list(edges.items()):
+        pair = (key[1], key[2])
+        flagged = (key[0] == EdgeType.HAS_FINDING and pair in excluded) or (
+            key[0] == EdgeType.EXCLUDES_FINDING and pair in present
+        )
+        if flagged:
+            edges[key] = Edge(
+                edge.type, edge.start, edge.end, edge.provenance, {**edge.attributes, "contradicted": True}
+            )
+            if key[0] == EdgeType.EXCLUDES_FINDING and edge.provenance.source in summaries:
+                summaries[edge.provenance.source].contradictions += 1
 
 
 def _ancestors(parents: Mapping[str, set[str]], start: str) -> set[str]:
@@ -246,7 +296,7 @@ def assemble(
         summary = summaries[d.release.name]
         summary.notes.extend(d.notes)
         for concept in d.concepts:
-            _check_concept(concept)
+            _check_concept(concept, d.release.name)
             summary.concepts += 1
             contributors[concept.id].add(d.release.name)
             existing = concepts.get(concept.id)
@@ -276,7 +326,7 @@ def assemble(
                 g.child,
                 g.parent,
                 releases[g.rule.source].provenance(),
-                {"rule": g.rule.route, "evidence": g.evidence},
+                {"rule": g.rule.route, "merge_evidence": g.evidence},
             ),
         )
         for g in unified.groupings
@@ -285,26 +335,28 @@ def assemble(
     for source, link in ordered_links:
         summary = summaries[source]
         allowed = EDGE_ENDPOINTS[link.type]
-        start, start_ambiguous, start_by_name = resolver.resolve(link.start, {s for s, _ in allowed}, link)
-        end, end_ambiguous, end_by_name = resolver.resolve(link.end, {e for _, e in allowed}, link)
+        head = resolver.resolve(link.start, {s for s, _ in allowed})
+        tail = resolver.resolve(link.end, {e for _, e in allowed})
+        start, end = head.node_id, tail.node_id
         if start is None or end is None:
-            if start_ambiguous or end_ambiguous:
+            if head.ambiguous or tail.ambiguous:
                 summary.links_ambiguous += 1
+            elif head.wrong_label or tail.wrong_label:
+                summary.links_wrong_label += 1
             else:
                 summary.links_unmapped += 1
             continue
         if start == end:
-            summary.links_unmapped += 1
+            summary.links_self += 1
             continue
-        start_label, end_label = unified.nodes[start].label, unified.nodes[end].label
-        if (start_label, end_label) not in allowed:
-            raise GraphModelError(
-                f"{link.type} edge {start} -> {end} from {source!r} joins {start_label} to {end_label}, "
-                "which the graph model does not allow"
-            )
+        if (unified.nodes[start].label, unified.nodes[end].label) not in allowed:
+            summary.links_wrong_label += 1
+            continue
         for key, value in link.attributes.items():
+            if key in RESERVED_EDGE_KEYS:
+                raise GraphModelError(f"{link.type} link from {source!r}: attribute {key!r} clashes with an edge field")
             _check_value(value, f"edge {start} -{link.type}-> {end}", key)
-        if start_by_name or end_by_name:
+        if head.by_name or tail.by_name:
             summary.links_by_name += 1
         edge = Edge(link.type, start, end, link.provenance, dict(link.attributes))
         existing = edges.get(edge.key)
@@ -330,7 +382,20 @@ def assemble(
             else:
                 parents[child].add(parent)
 
+    _flag_contradictions(edges, summaries)
     for summary in summaries.values():
+        if summary.links_self:
+            summary.notes.append(f"{summary.links_self} links dropped: both ends are one node after unification")
+        if summary.links_wrong_label:
+            summary.notes.append(
+                f"{summary.links_wrong_label} links dropped: an endpoint names a node of a label "
+                "the edge type does not allow"
+            )
+        if summary.contradictions:
+            summary.notes.append(
+                f"{summary.contradictions} disease-finding pairs are both HAS_FINDING and EXCLUDES_FINDING; "
+                "both edges are kept and flagged `contradicted`"
+            )
         if summary.links_unmapped:
             summary.notes.append(f"{summary.links_unmapped} links dropped: an endpoint names no node in the graph")
         if summary.links_by_name:

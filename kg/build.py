@@ -85,10 +85,11 @@ def load_sources(
         started = time.perf_counter()
         try:
             loaded.append(spec.load(sources_dir))
-        except SourceError as exc:
+        except (SourceError, OSError) as exc:
+            error = exc if isinstance(exc, SourceError) else SourceError(f"source {spec.name!r}: {exc}")
             if spec.required:
-                raise
-            skipped.append(f"{spec.name}: {exc}")
+                raise error from None
+            skipped.append(f"{spec.name}: {error}")
         seconds[spec.name] = time.perf_counter() - started
     return loaded, seconds, skipped
 

@@ -117,18 +117,18 @@ WHERE t.norm = :norm AND (:label IS NULL OR t.label = :label) ORDER BY n.id
 # bm25() is only allowed directly on the FTS table, so rank there, then group per node.
 SEARCH_NODES = f"""
 WITH hits AS (
-    SELECT rowid AS rid, bm25(node_terms_fts) AS rank
-    FROM node_terms_fts WHERE node_terms_fts MATCH :query
+    SELECT t.node_id AS node_id, t.kind AS kind, t.norm AS norm, t.term AS term, bm25(node_terms_fts) AS rank
+    FROM node_terms_fts JOIN node_terms t ON t.rid = node_terms_fts.rowid
+    WHERE node_terms_fts MATCH :query AND (:label IS NULL OR t.label = :label)
     ORDER BY rank LIMIT :candidates
 ), per_node AS (
-    SELECT t.node_id AS node_id,
-           MAX(t.kind = 'name' AND t.norm = :norm) AS exact_name,
-           MAX(t.norm = :norm) AS exact,
-           MIN(hits.rank) AS rank,
-           MIN(length(t.term)) AS shortest
-    FROM hits JOIN node_terms t ON t.rid = hits.rid
-    WHERE :label IS NULL OR t.label = :label
-    GROUP BY t.node_id
+    SELECT node_id,
+           MAX(kind = 'name' AND norm = :norm) AS exact_name,
+           MAX(norm = :norm) AS exact,
+           MIN(rank) AS rank,
+           MIN(length(term)) AS shortest
+    FROM hits
+    GROUP BY node_id
 )
 SELECT {NODE_COLUMNS} FROM per_node p JOIN nodes n ON n.id = p.node_id
 ORDER BY p.exact_name DESC, p.exact DESC, p.rank, p.shortest, n.id

@@ -25,6 +25,7 @@ class MergeStats:
     """What unification did with one source's concepts."""
 
     merged: int = 0
+    """Concepts of this source that share a node with a concept of a different id."""
     routes: dict[str, int] = field(default_factory=dict)
     unmapped: int = 0
     conflicting: int = 0
@@ -190,55 +191,70 @@ def unify(
         sources = sorted(i for i, c in concepts.items() if c.label == rule.label and rule.source in contributors[i])
         targets = {i: c for i, c in concepts.items() if c.label == rule.label and rule.target in contributors[i]}
         index, synonyms = _indexes(rule, targets)
-        found: dict[str, dict[str, Match]] = {}
-        claims: dict[str, dict[str, int]] = defaultdict(dict)
         targets_of[rule.source].add(rule.target)
+        summary = stats.setdefault(rule.source, MergeStats())
+        # A claim is on a class of targets, not on one id (two ids may already be one node),
+        # and only at the claimant's strongest tier: a weaker match it will never use must
+        # not block another concept.
+        found: dict[str, list[dict[str, str]]] = {}
+        root_of: dict[str, str] = {}
+        claims: dict[str, dict[str, int]] = defaultdict(dict)
         for concept_id in sources:
             considered[rule.source].add(concept_id)
             if classes.holds(concept_id, rule.target):
                 continue
             matches = {
-                t: why
-                for t, why in _matches(rule, concepts[concept_id], targets, index, synonyms).items()
+                t: match
+                for t, match in _matches(rule, concepts[concept_id], targets, index, synonyms).items()
                 if not classes.holds(t, rule.source)
             }
-            if matches:
-                found[concept_id] = matches
-                for target, (tier, _) in matches.items():
-                    claims[target][concept_id] = tier
-        summary = stats.setdefault(rule.source, MergeStats())
-
-        def winners(target: str, claims: dict[str, dict[str, int]] = claims) -> set[str]:
-            best = min(claims[target].values())
-            return {a for a, tier in claims[target].items() if tier == best}
-
-        for concept_id, matches in found.items():
-            # One-to-one is judged per target vocabulary: a DO term citing one OMIM and one
-            # ORPHA entry names the same disease three times, which is a merge, not a conflict.
             by_vocabulary: dict[str, dict[str, Match]] = defaultdict(dict)
             for target, match in matches.items():
                 by_vocabulary[_prefix(target)][target] = match
+            groups = []
             for group in by_vocabulary.values():
                 best = min(tier for tier, _ in group.values())
                 strongest = {t: why for t, (tier, why) in group.items() if tier == best}
-                exclusive = {t: why for t, why in strongest.items() if winners(t) == {concept_id}}
-                if len(strongest) == 1 and exclusive:
-                    [(target, why)] = exclusive.items()
-                    classes.union(concept_id, target)
-                    reasons[concept_id].append(f"{concept_id} = {target} by {why} ({rule.route})")
-                    reasons[target].append(f"{concept_id} = {target} by {why} ({rule.route})")
-                    summary.routes[rule.route] = summary.routes.get(rule.route, 0) + 1
-                elif len(strongest) > 1 and rule.group_as_is_a and exclusive:
-                    for target, why in sorted(exclusive.items()):
+                groups.append(strongest)
+                for target in strongest:
+                    root = root_of.setdefault(target, classes.find(target))
+                    claims[root][concept_id] = best
+            if groups:
+                found[concept_id] = groups
+
+        def winners(root: str, claims: dict[str, dict[str, int]] = claims) -> set[str]:
+            best = min(claims[root].values())
+            return {a for a, tier in claims[root].items() if tier == best}
+
+        for concept_id, groups in found.items():
+            # One-to-one is judged per target vocabulary: a DO term citing one OMIM and one
+            # ORPHA entry names the same disease three times, which is a merge, not a conflict.
+            for group in groups:
+                by_root: dict[str, tuple[str, str]] = {}
+                for target, why in sorted(group.items()):
+                    by_root.setdefault(root_of[target], (target, why))
+                exclusive = {root: hit for root, hit in by_root.items() if winners(root) == {concept_id}}
+                if len(by_root) == 1 and exclusive:
+                    [(target, why)] = exclusive.values()
+                    taken = classes.find(target) != classes.find(concept_id) and classes.holds(target, rule.source)
+                    if not taken:
+                        classes.union(concept_id, target)
+                        reasons[concept_id].append(f"{concept_id} = {target} by {why} ({rule.route})")
+                        reasons[target].append(f"{concept_id} = {target} by {why} ({rule.route})")
+                        summary.routes[rule.route] = summary.routes.get(rule.route, 0) + 1
+                        continue
+                elif len(by_root) > 1 and rule.group_as_is_a and exclusive:
+                    for target, why in sorted(exclusive.values()):
                         groupings.append(Grouping(child=target, parent=concept_id, rule=rule, evidence=why))
-                    summary.grouped += 1
                     grouped[rule.source].add(concept_id)
-                elif len(strongest) > 1 or any(concept_id in winners(t) for t in strongest):
-                    in_conflict[rule.source].add(concept_id)
-                    rivals = sorted({a for t in strongest for a in winners(t)} | {concept_id})
-                    example = f"{', '.join(rivals)} all match {', '.join(sorted(strongest))}"
-                    if len(summary.conflict_examples) < 5 and example not in summary.conflict_examples:
-                        summary.conflict_examples.append(example)
+                    continue
+                elif len(by_root) == 1 and concept_id not in winners(next(iter(by_root))):
+                    continue  # a stronger claimant won this target; not a conflict
+                in_conflict[rule.source].add(concept_id)
+                rivals = sorted({a for root in by_root for a in winners(root)} | {concept_id})
+                example = f"{', '.join(rivals)} all match {', '.join(sorted(t for t, _ in by_root.values()))}"
+                if len(summary.conflict_examples) < 5 and example not in summary.conflict_examples:
+                    summary.conflict_examples.append(example)
 
     members: dict[str, list[str]] = defaultdict(list)
     for concept_id in concepts:
@@ -267,8 +283,7 @@ def unify(
         nodes[merged.id] = merged
         for concept_id in group:
             node_of[concept_id] = merged.id
-        group_sources = set().union(*(contributors[i] for i in group))
-        if len(group_sources) > 1:
+        if len(group) > 1:
             for concept_id in group:
                 for source in contributors[concept_id]:
                     if source in stats:
@@ -277,5 +292,6 @@ def unify(
     for source, ids in considered.items():
         unmerged = {i for i in ids if not any(classes.holds(i, t) for t in targets_of[source])}
         stats[source].conflicting = len(in_conflict[source] & unmerged)
+        stats[source].grouped = len(grouped[source])
         stats[source].unmapped = len(unmerged - in_conflict[source] - grouped[source])
     return Unified(nodes=nodes, node_of=node_of, groupings=groupings, stats=stats)

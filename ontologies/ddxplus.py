@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cdss.curies import normalize_curie
-from cdss.errors import InvalidCurieError, SourceMissingError, SourceParseError
+from cdss.errors import InvalidCurieError, SourceError, SourceMissingError, SourceParseError
 from cdss.types import Concept, EdgeType, NodeLabel
 from ontologies.mappings import mapping_rows
 from ontologies.model import Link, SourceData, SourceRelease
@@ -41,6 +41,8 @@ def _read_json(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SourceMissingError(SOURCE, path, "fetch it with `cdss data fetch`") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise SourceParseError(path, None, f"not UTF-8 text ({exc.reason})") from None
     try:
@@ -95,6 +97,10 @@ def load_ddxplus(folder: Path, release: SourceRelease) -> SourceData:
         entry = conditions[key]
         if not isinstance(entry, dict) or not isinstance(entry.get("symptoms"), dict):
             raise SourceParseError(conditions_path, None, f"condition {key!r} has no 'symptoms' object")
+        for field in ("symptoms", "antecedents"):
+            cited = entry.get(field) or {}
+            if not isinstance(cited, dict):
+                raise SourceParseError(conditions_path, None, f"condition {key!r}: {field!r} is not an object")
         doid, icd = conditions_mapped.get(key, (None, None))
         if doid is None:
             unmapped_conditions.append(key)
@@ -121,7 +127,7 @@ def load_ddxplus(folder: Path, release: SourceRelease) -> SourceData:
                         node,
                         finding or f"DDXPLUS:{code}",
                         provenance,
-                        {"relation": relation, "evidence_code": code, "evidence_kind": kind},
+                        {"relations": [relation], "evidence_codes": [code], "evidence_kinds": [kind]},
                     )
                 )
 
@@ -132,6 +138,8 @@ def load_ddxplus(folder: Path, release: SourceRelease) -> SourceData:
             continue
         unmapped_evidences += 1
         entry = evidences[code]
+        if not isinstance(entry, dict):
+            raise SourceParseError(evidences_path, None, f"evidence {code!r} is not a JSON object")
         data.concepts.append(
             Concept(
                 id=f"DDXPLUS:{code}",

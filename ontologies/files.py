@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from cdss.errors import SourceMissingError, SourceParseError
+from cdss.errors import SourceError, SourceMissingError, SourceParseError
 
 
 def text_lines(path: Path, *, source: str) -> Iterator[str]:
@@ -15,6 +15,8 @@ def text_lines(path: Path, *, source: str) -> Iterator[str]:
         handle = path.open("rb")
     except FileNotFoundError:
         raise SourceMissingError(source, path, "fetch it with `cdss data fetch`") from None
+    except OSError as exc:
+        raise SourceError(f"source {source!r}: cannot read {path}: {exc.strerror or exc}") from None
     with handle:
         for lineno, raw in enumerate(handle, start=1):
             try:

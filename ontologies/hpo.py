@@ -258,6 +258,12 @@ def annotations_from_hpoa(path: Path, doc: OboDocument, finding_ids: set[str], r
                 attributes,
             )
         )
+    zero = sum(1 for link in data.links if link.attributes.get("frequency") == 0.0)
+    if zero:
+        data.notes.append(
+            f"{zero} HAS_FINDING edges have frequency 0 (seen in none of m patients, e.g. 0/5); "
+            "they are kept with that frequency, which the ranking treats as evidence against"
+        )
     if remapped:
         data.notes.append(f"{remapped} annotations used an alternative HPO id and were mapped to the primary id")
     if dropped_rows:

@@ -68,8 +68,9 @@ def release_version(path: Path, root: ET.Element) -> str:
 
 
 class _Collector:
-    def __init__(self, release: SourceRelease) -> None:
+    def __init__(self, release: SourceRelease, path: Path) -> None:
         self.release = release
+        self.path = path
         self.provenance = release.provenance()
         self.data = SourceData(release=release)
         self.seen: set[str] = set()
@@ -79,7 +80,7 @@ class _Collector:
     ) -> str:
         node_id = PREFIX + code
         if node_id in self.seen:
-            raise SourceParseError(self.release.name, None, f"ICD-10-CM id {code!r} appears twice")
+            raise SourceParseError(self.path, None, f"ICD-10-CM id {code!r} appears twice")
         self.seen.add(node_id)
         attributes: dict = {"kind": kind}
         synonyms: list[str] = []
@@ -103,7 +104,7 @@ class _Collector:
         for diag in parent_element.findall("diag"):
             code = _text(diag.find("name"))
             if not code:
-                raise SourceParseError(self.release.name, None, f"a <diag> under {parent} has no <name>")
+                raise SourceParseError(self.path, None, f"a <diag> under {parent} has no <name>")
             kind = "category" if depth == 0 else "subcategory"
             node_id = self.add(code, label, _text(diag.find("desc")) or code, kind, parent, diag)
             if max_depth is None or depth + 1 < max_depth:
@@ -122,7 +123,7 @@ def load_icd10cm(path: Path) -> SourceData:
     if root.tag != "ICD10CM.tabular":
         raise SourceParseError(path, None, f"root element is <{root.tag}>, expected <ICD10CM.tabular>")
     release = SourceRelease(name=SOURCE, version=release_version(path, root), license=LICENSE)
-    out = _Collector(release)
+    out = _Collector(release, path)
     skipped = 0
     for chapter in root.findall("chapter"):
         title, chapter_range = _split_range(_text(chapter.find("desc")))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdss.errors import ConfigError, SourceMissingError
+from cdss.errors import ConfigError, SourceError, SourceMissingError
 from cdss.merge_rules import MergeMethod, MergeRule
 from cdss.types import NodeLabel
 from ontologies.bundled import package_dir
@@ -38,9 +38,12 @@ class SourceFile:
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     return digest.hexdigest()
 
 

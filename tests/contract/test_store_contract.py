@@ -117,6 +117,14 @@ def test_search_puts_exact_names_first_and_accepts_prefixes(store):
     assert len(store.search("fever", limit=1)) == 1
 
 
+def test_label_filtered_search_sees_past_a_crowd_of_other_labels(store):
+    crowd = [
+        Concept(f"HP:9{i:06d}", NodeLabel.FINDING, f"syndrome variant {i}", (), (), ("test",)) for i in range(2_500)
+    ]
+    store.upsert_nodes([*crowd, Concept("DRUGBANK:DB99999", NodeLabel.DRUG, "syndrome drug", (), (), ("test",))])
+    assert [n.id for n in store.search("syndrome", label=NodeLabel.DRUG)] == ["DRUGBANK:DB99999"]
+
+
 def test_neighbours_by_direction_and_type(store):
     out = store.neighbours("OMIM:200", direction=Direction.OUT)
     assert [(e.type, e.end) for e in out] == [

@@ -50,7 +50,8 @@ def test_same_id_from_two_sources_is_one_node_with_the_first_name():
         ("a", "b"),
     )
     assert node.attributes == {"x": 1, "y": 3}
-    assert [s.merge.merged for s in graph.sources] == [1, 1]
+    # One id stated by two sources is one concept, not a merge of two.
+    assert [s.merge.merged for s in graph.sources] == [0, 0]
 
 
 def test_names_differing_only_in_case_are_kept_once():
@@ -157,10 +158,93 @@ def test_edges_from_different_sources_stay_separate():
     assert [e.provenance.source for e in graph.edges] == ["a", "b"]
 
 
-def test_a_link_naming_a_node_of_the_wrong_label_is_a_model_error():
+def test_a_link_naming_a_node_of_the_wrong_label_is_dropped_and_counted():
     bad = Link.between(EdgeType.HAS_FINDING, "HP:1", "OMIM:1", A.provenance())
-    with pytest.raises(GraphModelError, match=r"names HP:1 \(Finding\) as an endpoint"):
-        assemble([SourceData(release=A, concepts=[disease("OMIM:1"), finding("HP:1")], links=[bad])])
+    graph = assemble([SourceData(release=A, concepts=[disease("OMIM:1"), finding("HP:1")], links=[bad])])
+    assert graph.edges == []
+    assert graph.sources[0].links_wrong_label == 1
+    assert "names a node of a label the edge type does not allow" in graph.sources[0].notes[-1]
+
+
+def test_a_link_whose_ends_became_one_node_is_counted_apart():
+    link = Link.between(EdgeType.IS_A, "HP:1", "HP:1", A.provenance())
+    graph = assemble([SourceData(release=A, concepts=[finding("HP:1")], links=[link])])
+    assert (graph.sources[0].links_self, graph.sources[0].links_unmapped) == (1, 0)
+
+
+def test_an_ambiguous_exact_name_is_not_rescued_by_a_weaker_spelling():
+    nodes = [
+        disease("DOID:1", "tuberculosis"),
+        disease("ICD10CM:A15-A19", "tuberculosis"),
+        disease("DOID:2", "pulmonary tuberculosis", synonyms=("tuberculosis",)),
+        disease("DOID:3", "alzheimer disease 1", synonyms=("alzheimer diseases",)),
+        drug("DRUGBANK:DB1"),
+    ]
+    links = [
+        Link(EdgeType.TREATS, ("DRUGBANK:DB1",), (ByName("Tuberculosis"),), A.provenance()),
+        Link(EdgeType.TREATS, ("DRUGBANK:DB1",), ("UMLS:C2", ByName("pulmonary tuberculosis")), A.provenance()),
+    ]
+    graph = assemble([SourceData(release=A, concepts=nodes, links=links)])
+    assert [(e.end) for e in graph.edges] == ["DOID:2"]
+    assert graph.sources[0].links_ambiguous == 1
+
+
+def test_an_ambiguous_id_does_not_fall_back_to_the_name():
+    nodes = [
+        disease("DOID:1", "gout", xrefs=("UMLS:C1",)),
+        disease("DOID:2", "other", xrefs=("UMLS:C1",)),
+        drug("DRUGBANK:DB1"),
+    ]
+    link = Link(EdgeType.TREATS, ("DRUGBANK:DB1",), ("UMLS:C1", ByName("gout")), A.provenance())
+    graph = assemble([SourceData(release=A, concepts=nodes, links=[link])])
+    assert graph.edges == [] and graph.sources[0].links_ambiguous == 1
+
+
+def test_merged_edges_keep_every_list_value():
+    p = A.provenance()
+    links = [
+        Link.between(EdgeType.HAS_FINDING, "DOID:1", "HP:1", p, {"relations": ["symptom"], "evidence_codes": ["E_16"]}),
+        Link.between(
+            EdgeType.HAS_FINDING, "DOID:1", "HP:1", p, {"relations": ["antecedent"], "evidence_codes": ["E_81"]}
+        ),
+    ]
+    graph = assemble([SourceData(release=A, concepts=[disease("DOID:1"), finding("HP:1")], links=links)])
+    [edge] = graph.edges
+    assert edge.attributes == {"relations": ["antecedent", "symptom"], "evidence_codes": ["E_16", "E_81"]}
+
+
+def test_a_pair_both_present_and_excluded_keeps_both_flagged():
+    p = A.provenance()
+    links = [
+        Link.between(EdgeType.HAS_FINDING, "DOID:1", "HP:1", p),
+        Link.between(EdgeType.EXCLUDES_FINDING, "DOID:1", "HP:1", p),
+        Link.between(EdgeType.HAS_FINDING, "DOID:1", "HP:2", p),
+    ]
+    graph = assemble(
+        [SourceData(release=A, concepts=[disease("DOID:1"), finding("HP:1"), finding("HP:2")], links=links)]
+    )
+    flags = {(e.type, e.end): e.attributes.get("contradicted") for e in graph.edges}
+    assert flags == {
+        (EdgeType.EXCLUDES_FINDING, "HP:1"): True,
+        (EdgeType.HAS_FINDING, "HP:1"): True,
+        (EdgeType.HAS_FINDING, "HP:2"): None,
+    }
+    assert graph.sources[0].contradictions == 1
+
+
+@pytest.mark.parametrize(
+    ("link", "message"),
+    [
+        (
+            Link.between(EdgeType.IS_A, "HP:1", "HP:2", A.provenance(), {"evidence": "x"}),
+            "attribute 'evidence' clashes",
+        ),
+        (Link.between(EdgeType.IS_A, "HP:1", "HP:2", A.provenance(), {"deep": {"a": 1}}), "property 'deep'"),
+    ],
+)
+def test_bad_edge_attributes_are_model_errors(link, message):
+    with pytest.raises(GraphModelError, match=message):
+        assemble([SourceData(release=A, concepts=[finding("HP:1"), finding("HP:2")], links=[link])])
 
 
 def test_is_a_edges_that_close_a_cycle_are_dropped_later_sources_lose():
@@ -183,6 +267,9 @@ def test_is_a_edges_that_close_a_cycle_are_dropped_later_sources_lose():
         (disease("OMIM:1", name=""), "has no name"),
         (disease("OMIM:1", attributes={"bad": {"nested": 1}}), "property 'bad'"),
         (disease("OMIM:1", attributes={"mixed": [1, "a"]}), "property 'mixed'"),
+        (disease("OMIM:1", attributes={"name": "x"}), "attribute 'name' clashes with a node field"),
+        (disease("OMIM:1", xrefs=("MSH:D1",)), "cross-reference 'MSH:D1' is not canonical"),
+        (disease("OMIM:1", xrefs=("nonsense",)), "cross-reference 'nonsense' is not a CURIE"),
     ],
 )
 def test_invalid_nodes_are_rejected_with_their_id(concept, message):

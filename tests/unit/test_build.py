@@ -200,3 +200,23 @@ def test_a_corrupt_optional_source_is_named_and_the_build_goes_on(tmp_path, tiny
         # Without DO nothing unifies OMIM:100100 with DOID:1485 (known here only from PharmacotherapyDB).
         assert store.get_node("OMIM:100100").sources == ("hpo",)
         assert store.get_node("DOID:1485").sources == ("pharmacotherapydb",)
+
+
+def test_an_optional_source_that_cannot_be_read_is_skipped_with_the_reason(tmp_path, tiny_specs):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    (folder / "HumanDO.tsv").mkdir()
+    release = SourceRelease(name="disease_ontology", version="t", license="CC0")
+    unreadable = SourceSpec(
+        name="disease_ontology",
+        title="x",
+        license="CC0",
+        citation="x",
+        homepage="x",
+        read=lambda: load_disease_ontology(folder, release),
+        required=False,
+    )
+    specs = [unreadable if s.name == "disease_ontology" else s for s in tiny_specs]
+    report = build_graph(store_url=str(tmp_path / "g.sqlite"), sources_dir=tmp_path, sources=specs)
+    [skipped] = report.skipped
+    assert skipped.startswith("disease_ontology: source 'disease_ontology': cannot read") and "HumanDO.tsv" in skipped

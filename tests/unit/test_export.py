@@ -76,6 +76,10 @@ def test_neo4j_admin_csv_headers_rows_and_command(tmp_path, tiny_graph):
     assert "--nodes=nodes_Disease.csv" in report.command and "--relationships=rels_IS_A.csv" in report.command
     assert "--array-delimiter=|" in report.command
     assert report.command in (out / "import.sh").read_text()
+    for path in out.glob("*.csv"):
+        with path.open(newline="") as handle:
+            header = [column.split(":")[0] for column in next(csv.reader(handle)) if not column.startswith(":")]
+        assert len(header) == len(set(header)), path.name
 
 
 def test_unknown_format_is_rejected(tmp_path, tiny_graph):

@@ -119,11 +119,11 @@ def test_ddxplus(tiny_paths):
     assert "DDXPLUS:E_91" not in nodes
     links = {(link.start[0], link.end[0]): link.attributes for link in data.links}
     assert links[("DDXPLUS:pneumonia", "HP:0001945")] == {
-        "relation": "symptom",
-        "evidence_code": "E_91",
-        "evidence_kind": "symptom",
+        "relations": ["symptom"],
+        "evidence_codes": ["E_91"],
+        "evidence_kinds": ["symptom"],
     }
-    assert links[("DDXPLUS:pneumonia", "DDXPLUS:E_204")]["relation"] == "antecedent"
+    assert links[("DDXPLUS:pneumonia", "DDXPLUS:E_204")]["relations"] == ["antecedent"]
     assert condition_id("Possible NSTEMI / STEMI") == "DDXPLUS:possible_nstemi_stemi"
 
 
@@ -133,6 +133,15 @@ def test_ddxplus_bad_json_names_the_line(tmp_path):
     (folder / "release_conditions.json").write_text('{\n  "Pneumonia": {\n  "symptoms": \n}\n')
     (folder / "release_evidences.json").write_text(json.dumps({}))
     with pytest.raises(SourceParseError, match=r"release_conditions\.json:4: malformed JSON"):
+        load_ddxplus(folder, release("ddxplus"))
+
+
+def test_ddxplus_evidence_that_is_not_an_object_is_named(tmp_path):
+    folder = tmp_path / "ddx"
+    folder.mkdir()
+    (folder / "release_conditions.json").write_text(json.dumps({"URTI": {"symptoms": {"E_1": {}}, "antecedents": {}}}))
+    (folder / "release_evidences.json").write_text(json.dumps({"E_1": "just a string"}))
+    with pytest.raises(SourceParseError, match=r"release_evidences\.json: evidence 'E_1' is not a JSON object"):
         load_ddxplus(folder, release("ddxplus"))
 
 

@@ -130,3 +130,51 @@ def test_links_to_merged_away_ids_follow_their_node():
         canonical_prefixes=PREFIXES,
     )
     assert [(e.start, e.end) for e in graph.edges] == [("DOID:1", "HP:1")]
+
+
+def test_claims_are_on_nodes_so_two_concepts_cannot_each_take_half_of_one():
+    # OMIM:1 and ORPHA:1 are already one node; X and Y each match one of its ids.
+    first = MergeRule(
+        label=NodeLabel.DISEASE, source="do", target="hpo", method=MergeMethod.XREF_IS_ID, prefixes=("OMIM", "ORPHA")
+    )
+    second = MergeRule(
+        label=NodeLabel.DISEASE, source="x", target="hpo", method=MergeMethod.XREF_IS_ID, prefixes=("OMIM", "ORPHA")
+    )
+    x_release = SourceRelease(name="x", version="1", license="CC0")
+    graph = assemble(
+        [
+            SourceData(release=HPO, concepts=[d("OMIM:1"), d("ORPHA:1")]),
+            SourceData(release=DO, concepts=[d("DOID:1", xrefs=("OMIM:1", "ORPHA:1"))]),
+            SourceData(
+                release=x_release, concepts=[d("DOID:8", "x", xrefs=("OMIM:1",)), d("DOID:9", "y", xrefs=("ORPHA:1",))]
+            ),
+        ],
+        rules=(first, second),
+        canonical_prefixes=PREFIXES,
+    )
+    nodes = {n.id: n for n in graph.nodes}
+    assert nodes["DOID:1"].attributes["merged_ids"] == ["OMIM:1", "ORPHA:1"]
+    assert {"DOID:8", "DOID:9"} <= set(nodes)
+    assert {s.name: s.merge for s in graph.sources}["x"].conflicting == 2
+
+
+def test_a_weaker_match_the_claimant_never_uses_does_not_block_another():
+    hpo = [f("HP:1", "Fever"), f("HP:2", "Pyrexia")]
+    symp = [f("SYMP:1", "fever", synonyms=("pyrexia",)), f("SYMP:2", "high temperature", synonyms=("pyrexia",))]
+    graph = assemble(
+        [SourceData(release=HPO, concepts=hpo), SourceData(release=SYMP, concepts=symp)],
+        rules=(SYMP_BY_NAME,),
+        canonical_prefixes=PREFIXES,
+    )
+    assert sorted(n.id for n in graph.nodes) == ["HP:1", "HP:2"]
+    stats = {s.name: s.merge for s in graph.sources}["symp"]
+    assert (stats.conflicting, stats.routes) == (0, {SYMP_BY_NAME.route: 2})
+
+
+def test_a_grouping_term_counts_once():
+    graph = build(
+        [d("DOID:7", "syndrome", xrefs=("OMIM:71", "OMIM:72", "ORPHA:1", "ORPHA:2"))],
+        [d("OMIM:71"), d("OMIM:72"), d("ORPHA:1"), d("ORPHA:2")],
+    )
+    assert {s.name: s.merge for s in graph.sources}["do"].grouped == 1
+    assert len([e for e in graph.edges if e.type == EdgeType.IS_A]) == 4
