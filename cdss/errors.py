@@ -24,6 +24,13 @@ class ConfigError(CdssError):
     exit_status = 2
 
 
+class InputError(CdssError, ValueError):
+    """Input from a user or client (a record, a case, a request) cannot be used as given."""
+
+    code = "invalid_input"
+    exit_status = 2
+
+
 class InvalidCurieError(CdssError, ValueError):
     """A string that should be a CURIE (`PREFIX:local`) is not one."""
 

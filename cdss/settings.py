@@ -34,6 +34,14 @@ class Settings:
     """Force progress bars on (1) or off (0); unset shows them on a terminal only."""
     log_level: str
     """Python logging level name (`CDSS_LOG_LEVEL`)."""
+    ner_model: Path | None
+    """A model saved by `cdss nlp train` (`CDSS_NER_MODEL`; default <data_dir>/models/ner, used when present)."""
+    scispacy_model: str | None
+    """An installed scispaCy NER package to add to the pipeline, e.g. en_ner_bc5cdr_md (`CDSS_SCISPACY_MODEL`)."""
+    max_text_chars: int
+    """The longest record text the NLP pipeline accepts (`CDSS_MAX_TEXT_CHARS`)."""
+    store_record_text: bool
+    """Keep ingested record text in the graph (`CDSS_STORE_RECORD_TEXT`; off by default)."""
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:
@@ -79,6 +87,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     log_level = (env.get(PREFIX + "LOG_LEVEL") or "WARNING").upper()
     if log_level not in _LOG_LEVELS:
         raise ConfigError(f"{PREFIX}LOG_LEVEL={log_level!r} must be one of {sorted(_LOG_LEVELS)}")
+    ner_raw = env.get(PREFIX + "NER_MODEL")
     return Settings(
         data_dir=data_dir,
         store=store,
@@ -87,4 +96,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         batch_size=_int(env, "BATCH_SIZE", 10_000, minimum=1),
         progress=_tristate(env, "PROGRESS"),
         log_level=log_level,
+        ner_model=Path(ner_raw).expanduser() if ner_raw else data_dir / "models" / "ner",
+        scispacy_model=env.get(PREFIX + "SCISPACY_MODEL") or None,
+        max_text_chars=_int(env, "MAX_TEXT_CHARS", 1_000_000, minimum=1),
+        store_record_text=bool(_tristate(env, "STORE_RECORD_TEXT")),
     )

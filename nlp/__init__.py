@@ -1,1 +1,31 @@
-"""Clinical NLP: record text to linked, asserted mentions (scispaCy pipeline)."""
+"""Clinical NLP: record text to linked, asserted mentions, on a scispaCy pipeline.
+
+Importing this package registers the `cdss_*` spaCy components, so a pipeline
+saved with `nlp.to_disk` reloads with `spacy.load` (the package's entry points
+do the same for spaCy users who never import it).
+"""
+
+from nlp import abbreviations, context, fuzzy, matcher, mentions, ner, sections, sentences, tokenizer  # noqa: F401
+from nlp.mentions import doc_mentions
+from nlp.pipeline import (
+    NerChoice,
+    annotate,
+    build_pipeline,
+    clean_text,
+    extract_mentions,
+    load_pipeline,
+    ner_choice,
+    pipeline_version,
+)
+
+__all__ = [
+    "NerChoice",
+    "annotate",
+    "build_pipeline",
+    "clean_text",
+    "doc_mentions",
+    "extract_mentions",
+    "load_pipeline",
+    "ner_choice",
+    "pipeline_version",
+]

@@ -1,0 +1,150 @@
+"""Assertion: is each mention present, negated, possible, historical, family or hypothetical?
+
+A ConText-style algorithm (Harkema et al., 2009) with its triggers kept as data
+in `resources/context_rules.json`. A trigger modifies the mentions on its side
+(forward, backward or both) within its sentence, until a terminating phrase
+("but", "however", ";"), a trigger of another category, or its maximum scope.
+Pseudo-triggers ("not only", "gram negative") block the triggers they contain.
+When no trigger applies, the section decides (family history -> family,
+past medical history -> historical), else the mention is present.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from cdss.types import Assertion
+from nlp.extensions import MENTIONS, TRIGGERS
+from nlp.resources import load_resource
+from nlp.sections import section_at, section_rules
+
+FORWARD, BACKWARD, BIDIRECTIONAL = "FORWARD", "BACKWARD", "BIDIRECTIONAL"
+PSEUDO, TERMINATE = "PSEUDO", "TERMINATE"
+CATEGORY_ASSERTION = {
+    "NEGATED_EXISTENCE": Assertion.NEGATED,
+    "POSSIBLE_EXISTENCE": Assertion.POSSIBLE,
+    "HISTORICAL": Assertion.HISTORICAL,
+    "FAMILY": Assertion.FAMILY,
+    "HYPOTHETICAL": Assertion.HYPOTHETICAL,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRule:
+    literal: str
+    category: str
+    direction: str
+    max_scope: int | None = None
+
+
+def load_rules() -> tuple[list[ContextRule], list[str]]:
+    data = load_resource("context_rules.json")
+    rules = [ContextRule(r["literal"], r["category"], r["direction"], r.get("max_scope")) for r in data["rules"]]
+    return rules, list(data["priority"])
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    start: int
+    end: int
+    rules: tuple[ContextRule, ...]
+
+    @property
+    def blocks(self) -> bool:
+        return any(r.direction in (PSEUDO, TERMINATE) for r in self.rules)
+
+    @property
+    def terminates(self) -> bool:
+        return any(r.direction == TERMINATE for r in self.rules)
+
+
+class ContextEngine:
+    """The trigger matcher and the scope rules, shared by the component and `cdss nlp assert`."""
+
+    def __init__(self, nlp: Language) -> None:
+        self.rules, priority = load_rules()
+        self.priority = [CATEGORY_ASSERTION[c] for c in priority]
+        self.by_literal: dict[str, list[ContextRule]] = defaultdict(list)
+        for rule in self.rules:
+            self.by_literal[rule.literal.casefold()].append(rule)
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for literal in self.by_literal:
+            self.matcher.add(literal, [nlp.make_doc(literal)])
+        _, self.section_defaults = section_rules()
+
+    def triggers(self, doc: Doc) -> list[Trigger]:
+        spans = [Span(doc, s, e, label=m) for m, s, e in self.matcher(doc)]
+        return [Trigger(s.start, s.end, tuple(self.by_literal[s.label_])) for s in filter_spans(spans)]
+
+    def _applies(
+        self, rule: ContextRule, trigger: Trigger, start: int, end: int, sentence: Span, others: Sequence[Trigger]
+    ) -> bool:
+        if rule.direction in (FORWARD, BIDIRECTIONAL) and start >= trigger.end:
+            limit = sentence.end if rule.max_scope is None else min(sentence.end, trigger.end + rule.max_scope)
+            for other in others:
+                if other.start >= trigger.end and self._stops(other, rule):
+                    limit = min(limit, other.start)
+                    break
+            if start < limit:
+                return True
+        if rule.direction in (BACKWARD, BIDIRECTIONAL) and end <= trigger.start:
+            limit = sentence.start if rule.max_scope is None else max(sentence.start, trigger.start - rule.max_scope)
+            for other in reversed(others):
+                if other.end <= trigger.start and self._stops(other, rule):
+                    limit = max(limit, other.end)
+                    break
+            if start >= limit:
+                return True
+        return False
+
+    @staticmethod
+    def _stops(other: Trigger, rule: ContextRule) -> bool:
+        return other.terminates or any(
+            r.category != rule.category and r.direction not in (PSEUDO, TERMINATE) for r in other.rules
+        )
+
+    def assertion(self, doc: Doc, start: int, end: int, triggers: Sequence[Trigger]) -> Assertion:
+        """The assertion of the tokens [start, end)."""
+        sentence = doc[start].sent
+        local = [t for t in triggers if sentence.start <= t.start and t.end <= sentence.end]
+        found: set[Assertion] = set()
+        for trigger in local:
+            if trigger.blocks or not (trigger.end <= start or trigger.start >= end):
+                continue
+            for rule in trigger.rules:
+                if rule.category in CATEGORY_ASSERTION and self._applies(rule, trigger, start, end, sentence, local):
+                    found.add(CATEGORY_ASSERTION[rule.category])
+        for assertion in self.priority:
+            if assertion in found:
+                return assertion
+        default = self.section_defaults.get(section_at(doc, start) or "")
+        return Assertion(default) if default else Assertion.PRESENT
+
+
+@Language.factory("cdss_context", assigns=["doc.spans"])
+def make_context(nlp: Language, name: str) -> ContextAssertion:
+    return ContextAssertion(nlp)
+
+
+class ContextAssertion:
+    """Sets `span._.cdss_assertion` and `span._.cdss_section` on every mention."""
+
+    def __init__(self, nlp: Language) -> None:
+        self.engine = ContextEngine(nlp)
+
+    def __call__(self, doc: Doc) -> Doc:
+        triggers = self.engine.triggers(doc)
+        doc.spans[TRIGGERS] = [
+            Span(doc, t.start, t.end, label=t.rules[0].category if t.rules else "UNKNOWN") for t in triggers
+        ]
+        for mention in doc.spans.get(MENTIONS, []):
+            mention._.cdss_assertion = self.engine.assertion(doc, mention.start, mention.end, triggers).value
+            mention._.cdss_section = section_at(doc, mention.start)
+        return doc

@@ -1,0 +1,184 @@
+"""Assembling the clinical pipeline from the graph, caching it per graph version, and running it safely.
+
+    scispaCy tokenizer -> cdss_sentences -> cdss_sections -> cdss_abbreviations
+    -> cdss_concept_matcher -> [ner -> cdss_ner_spans] -> [cdss_published_ner]
+    -> cdss_fuzzy_linker -> cdss_mentions -> cdss_context
+
+Building takes about a minute (tokenising every name, indexing every alias);
+the result is saved with `nlp.to_disk` and later loaded with `spacy.load`
+in a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from cdss import __version__
+from cdss.errors import ConfigError, InputError
+from cdss.settings import Settings
+from cdss.types import Mention, NodeLabel
+from kg.store import GraphStore
+from nlp.mentions import doc_mentions
+from nlp.resources import load_resource
+from nlp.terms import TermTable, build_term_table
+from nlp.tokenizer import blank_pipeline
+from ontologies import CANONICAL_PREFIXES
+
+PIPELINE_NAME = "cdss_clinical"
+PIPELINE_REVISION = "1"
+"""Bump when a component changes in a way that makes cached pipelines stale."""
+CONCEPT_LABELS = (NodeLabel.DISEASE, NodeLabel.FINDING, NodeLabel.DRUG)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WORD = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class NerChoice:
+    """Which statistical NER, if any, joins the pipeline."""
+
+    trained: Path | None = None
+    """A model saved by `cdss nlp train`."""
+    published: str | None = None
+    """An installed scispaCy package name, e.g. en_ner_bc5cdr_md."""
+
+    @property
+    def key(self) -> str:
+        parts = []
+        if self.trained is not None:
+            meta = self.trained / "meta.json"
+            stamp = meta.read_bytes() if meta.is_file() else str(self.trained).encode()
+            parts.append("trained-" + hashlib.sha256(stamp).hexdigest()[:10])
+        if self.published:
+            parts.append(self.published)
+        return "+".join(parts) or "no-ner"
+
+
+def ner_choice(settings: Settings, *, use_ner: bool = True) -> NerChoice:
+    """The NER the settings ask for: the trained model when present, plus a published one if named."""
+    if not use_ner:
+        return NerChoice()
+    trained = settings.ner_model if settings.ner_model and (settings.ner_model / "meta.json").is_file() else None
+    return NerChoice(trained=trained, published=settings.scispacy_model)
+
+
+def _tokenizer_texts(nlp: Language):
+    def tokenize(texts: list[str]) -> Iterator[list[str]]:
+        for doc in nlp.tokenizer.pipe(texts, batch_size=1000):
+            yield [t.text for t in doc if not t.is_space]
+
+    return tokenize
+
+
+def term_table(store: GraphStore, nlp: Language) -> TermTable:
+    concepts = [c for label in CONCEPT_LABELS for c in store.iter_nodes(label=label)]
+    return build_term_table(
+        concepts,
+        _tokenizer_texts(nlp),
+        denied=load_resource("term_denylist.json")["terms"],
+        prefix_order={str(k): v for k, v in CANONICAL_PREFIXES.items()},
+    )
+
+
+def _definition_words(store: GraphStore) -> set[str]:
+    """Words of the graph's definitions: ordinary medical English, so not misspellings."""
+    words: set[str] = set()
+    for label in CONCEPT_LABELS:
+        for concept in store.iter_nodes(label=label):
+            definition = concept.attributes.get("definition")
+            if isinstance(definition, str):
+                words.update(_WORD.findall(definition.casefold()))
+    return words
+
+
+def build_pipeline(store: GraphStore, *, ner: NerChoice = NerChoice()) -> Language:
+    """A fresh pipeline whose vocabulary is the graph in `store`."""
+    nlp = blank_pipeline()
+    nlp.add_pipe("cdss_sentences")
+    nlp.add_pipe("cdss_sections")
+    nlp.add_pipe("cdss_abbreviations")
+    matcher = nlp.add_pipe("cdss_concept_matcher")
+    if ner.trained is not None:
+        trained = spacy.load(ner.trained)
+        nlp.add_pipe("ner", source=trained)
+        nlp.add_pipe("cdss_ner_spans")
+    if ner.published:
+        nlp.add_pipe("cdss_published_ner", config={"model": ner.published}).initialize()
+    fuzzy = nlp.add_pipe("cdss_fuzzy_linker")
+    nlp.add_pipe("cdss_mentions")
+    nlp.add_pipe("cdss_context")
+    matcher.initialize(table=term_table(store, nlp))
+    fuzzy.initialize(known_words=_definition_words(store))
+    nlp.meta.update(
+        name=PIPELINE_NAME,
+        version=__version__,
+        cdss={"graph_version": store.graph_version, "revision": PIPELINE_REVISION, "ner": ner.key},
+    )
+    return nlp
+
+
+def pipeline_version(nlp: Language) -> str:
+    """The version stamped on answers: revision, graph version and NER."""
+    info = nlp.meta.get("cdss", {})
+    return f"{PIPELINE_NAME}-{info.get('revision')}-{info.get('graph_version')}-{info.get('ner')}"
+
+
+def cache_dir(settings: Settings, graph_version: str, ner: NerChoice) -> Path:
+    return settings.data_dir / "nlp" / f"pipeline-r{PIPELINE_REVISION}-{graph_version}-{ner.key}"
+
+
+def load_pipeline(store: GraphStore, settings: Settings, *, ner: NerChoice | None = None) -> Language:
+    """The pipeline for this graph version: loaded from the cache, or built and cached."""
+    ner = ner_choice(settings) if ner is None else ner
+    version = store.graph_version
+    if not version:
+        raise ConfigError(f"the graph at {store.location} has no version: run `cdss kg build` first")
+    path = cache_dir(settings, version, ner)
+    if (path / "config.cfg").is_file():
+        return spacy.load(path)
+    nlp = build_pipeline(store, ner=ner)
+    staging = path.with_name(f"{path.name}.building-{time.time_ns()}")
+    nlp.to_disk(staging)
+    if path.exists():
+        shutil.rmtree(staging, ignore_errors=True)
+    else:
+        staging.rename(path)
+    return nlp
+
+
+def clean_text(text: object, *, max_chars: int) -> str:
+    """Check a record's text and make it safe to process without moving any offset.
+
+    Control characters (other than tab and newlines) become spaces, so every
+    mention's start and end still index the caller's original string.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"text must be a string, got {type(text).__name__}")
+    if len(text) > max_chars:
+        raise InputError(f"text is {len(text):,} characters; the limit is {max_chars:,} (CDSS_MAX_TEXT_CHARS)")
+    return _CONTROL.sub(" ", text)
+
+
+def annotate(
+    nlp: Language, texts: Iterable[str], *, max_chars: int, batch_size: int = 32, n_process: int = 1
+) -> Iterator[Doc]:
+    """Run the pipeline over texts that have been checked and cleaned."""
+    cleaned = (clean_text(t, max_chars=max_chars) for t in texts)
+    yield from nlp.pipe(cleaned, batch_size=batch_size, n_process=n_process)
+
+
+def extract_mentions(nlp: Language, text: str, *, record_id: str = "", max_chars: int) -> list[Mention]:
+    """Mentions in one text; an empty or blank text has none."""
+    cleaned = clean_text(text, max_chars=max_chars)
+    if not cleaned.strip():
+        return []
+    return doc_mentions(nlp(cleaned), record_id)
