@@ -58,6 +58,7 @@ _PREFIX_ALIASES: dict[str, str] = {
     "DRUGCENTRAL": "DRUGCENTRAL",
     "DDXPLUS": "DDXPLUS",
     "CDSS": "CDSS",
+    "RECORD": "RECORD",
 }
 
 # DO spells SNOMED with its release date in the prefix (SNOMEDCT_US_2023_03_01).

@@ -42,6 +42,8 @@ class Settings:
     """The longest record text the NLP pipeline accepts (`CDSS_MAX_TEXT_CHARS`)."""
     store_record_text: bool
     """Keep ingested record text in the graph (`CDSS_STORE_RECORD_TEXT`; off by default)."""
+    record_id_key: str | None
+    """Secret for hashing record ids (`CDSS_RECORD_ID_KEY`); else a key file in the data folder."""
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:
@@ -100,4 +102,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         scispacy_model=env.get(PREFIX + "SCISPACY_MODEL") or None,
         max_text_chars=_int(env, "MAX_TEXT_CHARS", 1_000_000, minimum=1),
         store_record_text=bool(_tristate(env, "STORE_RECORD_TEXT")),
+        record_id_key=env.get(PREFIX + "RECORD_ID_KEY") or None,
     )

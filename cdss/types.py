@@ -20,6 +20,8 @@ class NodeLabel(StrEnum):
     DISEASE = "Disease"
     FINDING = "Finding"
     DRUG = "Drug"
+    RECORD = "Record"
+    """A patient record ingested by `cdss ingest records`; its id is a keyed hash, never the raw id."""
 
 
 class EdgeType(StrEnum):
@@ -31,6 +33,8 @@ class EdgeType(StrEnum):
     CONTRAINDICATED_FOR = "CONTRAINDICATED_FOR"
     NOT_INDICATED_FOR = "NOT_INDICATED_FOR"
     """A curated statement that a drug does not treat a disease (not a contraindication)."""
+    MENTIONS = "MENTIONS"
+    """A record mentions a concept, with the assertion and section the NLP pipeline found."""
 
 
 EDGE_ENDPOINTS: Mapping[EdgeType, frozenset[tuple[NodeLabel, NodeLabel]]] = {
@@ -41,6 +45,13 @@ EDGE_ENDPOINTS: Mapping[EdgeType, frozenset[tuple[NodeLabel, NodeLabel]]] = {
     EdgeType.PALLIATES: frozenset({(NodeLabel.DRUG, NodeLabel.DISEASE)}),
     EdgeType.CONTRAINDICATED_FOR: frozenset({(NodeLabel.DRUG, NodeLabel.DISEASE)}),
     EdgeType.NOT_INDICATED_FOR: frozenset({(NodeLabel.DRUG, NodeLabel.DISEASE)}),
+    EdgeType.MENTIONS: frozenset(
+        {
+            (NodeLabel.RECORD, NodeLabel.DISEASE),
+            (NodeLabel.RECORD, NodeLabel.FINDING),
+            (NodeLabel.RECORD, NodeLabel.DRUG),
+        }
+    ),
 }
 """The (start label, end label) pairs each edge type may join, in every store."""
 

@@ -102,6 +102,8 @@ ON CONFLICT (type, start_id, end_id, source) DO UPDATE SET
     refs = excluded.refs, attributes = excluded.attributes
 """
 
+DELETE_EDGE = "DELETE FROM edges WHERE type = ? AND start_id = ? AND end_id = ? AND source = ?"
+
 NODE_COLUMNS = "n.id, n.label, n.name, n.synonyms, n.xrefs, n.sources, n.attributes"
 EDGE_COLUMNS = "type, start_id, end_id, source, source_version, license, evidence, refs, attributes"
 

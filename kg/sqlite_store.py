@@ -18,7 +18,7 @@ from typing import Any
 from cdss.batching import batched
 from cdss.errors import GraphNotBuiltError, StoreError
 from cdss.text import normalize_term
-from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
+from cdss.types import Concept, Edge, EdgeKey, EdgeType, NodeLabel, Provenance
 from kg import sql
 from kg.store import META_BUILT_AT, META_SCHEMA_VERSION, META_SOURCES, Direction, GraphStats, GraphStore
 
@@ -196,6 +196,13 @@ class SqliteStore(GraphStore):
                 cur.executemany(sql.UPSERT_EDGE, [_edge_row(e) for e in batch])
             written += len(batch)
         return written
+
+    def delete_edges(self, keys: Iterable[EdgeKey]) -> int:
+        rows = [(str(t), start, end, source) for t, start, end, source in keys]
+        with self._transaction() as cur:
+            before = self._conn.total_changes
+            cur.executemany(sql.DELETE_EDGE, rows)
+            return self._conn.total_changes - before
 
     def set_meta(self, values: Mapping[str, str]) -> None:
         with self._transaction() as cur:

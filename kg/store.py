@@ -13,7 +13,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Any
 
-from cdss.types import Concept, Edge, EdgeType, NodeLabel
+from cdss.types import Concept, Edge, EdgeKey, EdgeType, NodeLabel
 
 
 class Direction(StrEnum):
@@ -85,6 +85,10 @@ class GraphStore(ABC):
     @abstractmethod
     def upsert_edges(self, edges: Iterable[Edge]) -> int:
         """Insert or replace edges, in batches; returns how many were written."""
+
+    @abstractmethod
+    def delete_edges(self, keys: Iterable[EdgeKey]) -> int:
+        """Delete edges by key, in one transaction; returns how many existed."""
 
     @abstractmethod
     def set_meta(self, values: Mapping[str, str]) -> None:

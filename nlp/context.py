@@ -20,6 +20,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from cdss.errors import InputError
 from cdss.types import Assertion
 from nlp.extensions import MENTIONS, TRIGGERS
 from nlp.resources import load_resource
@@ -88,8 +89,10 @@ class ContextEngine:
     ) -> bool:
         if rule.direction in (FORWARD, BIDIRECTIONAL) and start >= trigger.end:
             limit = sentence.end if rule.max_scope is None else min(sentence.end, trigger.end + rule.max_scope)
+            # A trigger right after this one ("no" + "family history of") combines with it
+            # instead of ending its scope; one further along ("no fever, history of") ends it.
             for other in others:
-                if other.start >= trigger.end and self._stops(other, rule):
+                if other.start > trigger.end and self._stops(other, rule):
                     limit = min(limit, other.start)
                     break
             if start < limit:
@@ -97,7 +100,7 @@ class ContextEngine:
         if rule.direction in (BACKWARD, BIDIRECTIONAL) and end <= trigger.start:
             limit = sentence.start if rule.max_scope is None else max(sentence.start, trigger.start - rule.max_scope)
             for other in reversed(others):
-                if other.end <= trigger.start and self._stops(other, rule):
+                if other.end < trigger.start and self._stops(other, rule):
                     limit = max(limit, other.end)
                     break
             if start >= limit:
@@ -148,3 +151,32 @@ class ContextAssertion:
             mention._.cdss_assertion = self.engine.assertion(doc, mention.start, mention.end, triggers).value
             mention._.cdss_section = section_at(doc, mention.start)
         return doc
+
+
+class SpanAsserter:
+    """The pipeline's assertion rules applied to spans given by character offsets.
+
+    Needs no graph: tokenizer, sentences, sections and the ConText engine only.
+    This is the NegEx-style evaluation interface behind `cdss nlp assert`.
+    """
+
+    def __init__(self) -> None:
+        from nlp.tokenizer import blank_pipeline
+
+        self.nlp = blank_pipeline()
+        self.nlp.add_pipe("cdss_sentences")
+        self.nlp.add_pipe("cdss_sections")
+        self.engine = ContextEngine(self.nlp)
+
+    def __call__(self, text: str, spans: Sequence[tuple[int, int]]) -> list[Assertion]:
+        doc = self.nlp(text)
+        triggers = self.engine.triggers(doc)
+        out = []
+        for start, end in spans:
+            if not (0 <= start < end <= len(text)):
+                raise InputError(f"span [{start}, {end}] is outside the text (length {len(text)})")
+            span = doc.char_span(start, end, alignment_mode="expand")
+            if span is None or not len(span):
+                raise InputError(f"span [{start}, {end}] covers no token")
+            out.append(self.engine.assertion(doc, span.start, span.end, triggers))
+        return out

@@ -147,6 +147,7 @@ def load_pipeline(store: GraphStore, settings: Settings, *, ner: NerChoice | Non
         return spacy.load(path)
     nlp = build_pipeline(store, ner=ner)
     staging = path.with_name(f"{path.name}.building-{time.time_ns()}")
+    path.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(staging)
     if path.exists():
         shutil.rmtree(staging, ignore_errors=True)

@@ -221,6 +221,7 @@ id\tlabel\tsubClassOf
 DO_XREFS = """\
 id\tlabel\txref
 "DOID:552"\t"pneumonia"\t"UMLS_CUI:C0032285"
+"DOID:552"\t"pneumonia"\t"MESH:D011014"
 "DOID:552"\t"pneumonia"\t"SNOMEDCT_US_2023_03_01:233604007"
 "DOID:1485"\t"cystic fibrosis"\t"MIM:100100"
 "DOID:1485"\t"cystic fibrosis"\t"ORDO:558"

@@ -45,9 +45,12 @@ def cli() -> None:
 def _register() -> None:
     from cdss.cli.data import data
     from cdss.cli.kg import kg
+    from cdss.cli.nlp import ingest, nlp
 
     cli.add_command(data)
     cli.add_command(kg)
+    cli.add_command(nlp)
+    cli.add_command(ingest)
 
 
 _register()

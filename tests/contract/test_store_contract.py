@@ -90,6 +90,13 @@ def test_upsert_replaces_a_node_and_its_names(store):
     assert [n.id for n in store.search("pyrexia")] == []
 
 
+def test_delete_edges_by_key(store):
+    assert store.delete_edges([EDGES[0].key, EDGES[0].key, (EdgeType.IS_A, "HP:9", "HP:8", "test")]) == 1
+    assert EDGES[0] not in list(store.iter_edges())
+    assert store.stats().edge_count == len(EDGES) - 1
+    assert store.delete_edges([]) == 0
+
+
 def test_upsert_replaces_edge_attributes(store):
     store.upsert_edges([Edge(EdgeType.HAS_FINDING, "OMIM:200", "HP:0012735", PROV, {"frequency": 0.3})])
     edges = store.neighbours("OMIM:200", edge_types=[EdgeType.HAS_FINDING], direction=Direction.OUT)

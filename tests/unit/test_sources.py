@@ -29,7 +29,7 @@ def test_disease_ontology(tiny_paths):
     data = load_disease_ontology(tiny_paths["root"] / "disease-ontology", release("disease_ontology"))
     nodes = {c.id: c for c in data.concepts}
     assert nodes["DOID:1485"].xrefs == ("ICD10CM:E84.9", "OMIM:100100", "ORPHA:558")
-    assert nodes["DOID:552"].xrefs == ("SNOMEDCT:233604007", "UMLS:C0032285")
+    assert nodes["DOID:552"].xrefs == ("MESH:D011014", "SNOMEDCT:233604007", "UMLS:C0032285")
     assert all(c.label == NodeLabel.DISEASE for c in data.concepts)
     links = links_of(data)
     assert (EdgeType.IS_A, ("DOID:552",), ("DOID:850",)) in links

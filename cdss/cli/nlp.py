@@ -1,0 +1,255 @@
+"""`cdss nlp ...` and `cdss ingest ...`: record text to mentions, evaluation, training, ingestion."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from cdss.errors import InputError
+from cdss.settings import load_settings
+
+STORE_HELP = "Graph store URL or file path (default: CDSS_STORE)."
+
+
+def _print_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _pipeline(store_url: str | None, *, use_ner: bool = True):
+    from kg import open_store
+    from nlp import load_pipeline, ner_choice
+
+    settings = load_settings()
+    store = open_store(store_url or settings.store)
+    return settings, store, load_pipeline(store, settings, ner=ner_choice(settings, use_ner=use_ner))
+
+
+def _read_text(source: str) -> str:
+    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = "standard input" if source == "-" else source
+        raise InputError(f"{where} is not UTF-8 text (invalid byte at offset {exc.start})") from None
+
+
+@click.group()
+def nlp() -> None:
+    """Find diseases, findings and drugs in record text."""
+
+
+@nlp.command("build")
+@click.option("--store", "store_url", help=STORE_HELP)
+@click.option("--no-ner", is_flag=True, help="Leave out the trained NER even if one is present.")
+def build_command(store_url: str | None, no_ner: bool) -> None:
+    """Build (or load) the pipeline for the current graph version and cache it."""
+    from nlp import pipeline_version
+
+    _, _, pipeline = _pipeline(store_url, use_ner=not no_ner)
+    click.echo(f"pipeline {pipeline_version(pipeline)} ready: {', '.join(pipeline.pipe_names)}")
+
+
+@nlp.command("extract")
+@click.argument("source", default="-")
+@click.option("--store", "store_url", help=STORE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the mentions as JSON.")
+@click.option("--no-ner", is_flag=True, help="Dictionary and fuzzy matching only.")
+def extract_command(source: str, store_url: str | None, as_json: bool, no_ner: bool) -> None:
+    """Mentions in one text (a file, or - for standard input)."""
+    from nlp import extract_mentions, pipeline_version
+
+    settings, store, pipeline = _pipeline(store_url, use_ner=not no_ner)
+    mentions = extract_mentions(pipeline, _read_text(source), max_chars=settings.max_text_chars)
+    if as_json:
+        _print_json(
+            {
+                "pipeline_version": pipeline_version(pipeline),
+                "graph_version": store.graph_version,
+                "mentions": [
+                    {
+                        "start": m.start,
+                        "end": m.end,
+                        "text": m.text,
+                        "concept_id": m.concept_id,
+                        "concept_type": m.concept_type,
+                        "assertion": m.assertion,
+                        "section": m.section,
+                        "method": m.method,
+                        "confidence": m.confidence,
+                    }
+                    for m in mentions
+                ],
+            }
+        )
+        return
+    names = store.get_nodes([m.concept_id for m in mentions if m.concept_id])
+    for m in mentions:
+        name = names[m.concept_id].name if m.concept_id in names else "(unlinked)"
+        click.echo(
+            f"{m.start:>6}-{m.end:<6} {m.text[:30]!r:34} {m.concept_id or '-':20} {name[:30]:32} "
+            f"{m.assertion:12} {m.section or '-':24} {m.method} {m.confidence:.2f}"
+        )
+
+
+@nlp.command("eval")
+@click.option("--file", "path", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--format", "fmt", required=True, type=click.Choice(["pubtator", "conll"]))
+@click.option("--store", "store_url", help=STORE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@click.option("--no-ner", is_flag=True, help="Dictionary and fuzzy matching only.")
+def eval_command(path: Path, fmt: str, store_url: str | None, as_json: bool, no_ner: bool) -> None:
+    """Precision, recall and F1 (exact and overlapping spans, per type) and linking accuracy."""
+    from nlp import pipeline_version
+    from nlp.corpora import read_corpus
+    from nlp.evaluate import evaluate
+
+    settings, store, pipeline = _pipeline(store_url, use_ner=not no_ner)
+    report = evaluate(pipeline, read_corpus(path, fmt), max_chars=settings.max_text_chars, store=store).to_dict()
+    report["pipeline_version"] = pipeline_version(pipeline)
+    if as_json:
+        _print_json(report)
+        return
+    click.echo(f"{report['documents']} documents, pipeline {report['pipeline_version']}")
+    for match in ("exact", "overlap"):
+        for kind, s in report[match].items():
+            click.echo(f"{match:<8} {kind:<9} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}")
+    linking = report["linking"]
+    if linking["accuracy"] is not None:
+        click.echo(
+            f"linking accuracy {linking['accuracy']:.3f} over {linking['evaluated']} exactly found gold mentions "
+            f"({linking['gold_ids_not_in_graph']} more name ids not in the graph)"
+        )
+
+
+@nlp.command("assert")
+@click.option(
+    "--in",
+    "path",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help='JSON lines: {"id", "text", "spans": [[start, end] or [start, end, expected], ...]}.',
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report instead of JSON lines.")
+def assert_command(path: Path, as_json: bool) -> None:
+    """The assertion of each given span, with the pipeline's rules (NegEx-style evaluation)."""
+    from nlp.context import SpanAsserter
+    from nlp.pipeline import clean_text
+    from nlp.records import _decode
+
+    settings = load_settings()
+    asserter = SpanAsserter()
+    rows, right, judged = [], 0, 0
+    for lineno, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        line = _decode(raw, f"{path}:{lineno}").strip()
+        if not line:
+            continue
+        try:
+            item = json.loads(line)
+            spans = [(int(s[0]), int(s[1])) for s in item["spans"]]
+            text = clean_text(item["text"], max_chars=settings.max_text_chars)
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise InputError(f"{path}:{lineno}: expected {{id, text, spans: [[start, end], ...]}} ({exc})") from None
+        assertions = asserter(text, spans)
+        out = []
+        for given, assertion in zip(item["spans"], assertions, strict=True):
+            entry = {"start": given[0], "end": given[1], "assertion": assertion.value}
+            if len(given) > 2:
+                entry["expected"] = given[2]
+                judged += 1
+                right += given[2] == assertion.value
+            out.append(entry)
+        rows.append({"id": item.get("id"), "spans": out})
+    accuracy = right / judged if judged else None
+    if as_json:
+        _print_json({"records": rows, "accuracy": accuracy, "judged": judged})
+        return
+    for row in rows:
+        click.echo(json.dumps(row))
+    if judged:
+        click.echo(f"accuracy {accuracy:.3f} ({right}/{judged} spans with an expected assertion)", err=True)
+
+
+@nlp.command("train")
+@click.option(
+    "--corpus",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="The BC5CDR folder, or a folder holding bc5cdr/ and ncbi-disease/.",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Where to save the model (default: CDSS_NER_MODEL).")
+@click.option("--max-epochs", default=30, show_default=True)
+@click.option("--patience", default=4, show_default=True, help="Stop after this many epochs without a better devel F1.")
+@click.option("--seed", default=0, show_default=True)
+def train_command(corpus: Path, out: Path | None, max_epochs: int, patience: int, seed: int) -> None:
+    """Train the chemical and disease NER on BC5CDR train (+ NCBI-disease train), select on BC5CDR devel."""
+    from nlp.train import train_ner
+
+    settings = load_settings()
+    target = out or settings.ner_model
+    report = train_ner(
+        corpus,
+        target,
+        max_epochs=max_epochs,
+        patience=patience,
+        seed=seed,
+        show_progress=settings.progress,
+        log=lambda line: click.echo(line, err=True),
+    )
+    click.echo(
+        f"trained NER: best devel F1 {report.best_f1:.3f} at epoch {report.best_epoch} of {len(report.epochs)} "
+        f"in {report.seconds:.0f} s -> {target}"
+    )
+
+
+@click.group()
+def ingest() -> None:
+    """Put records into the graph."""
+
+
+@ingest.command("records")
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
+@click.option("--store", "store_url", help=STORE_HELP)
+@click.option("--id-column", default="id", show_default=True, help="Record id field (JSONL) or column (CSV).")
+@click.option("--text-column", default="text", show_default=True, help="Record text field or column.")
+@click.option("--id-prefix", default="", help="Prepended to every record id, to keep files with clashing ids apart.")
+@click.option("--batch-size", default=32, show_default=True)
+@click.option("--n-process", default=1, show_default=True, help="Processes for the NLP pipeline.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def records_command(
+    path: Path,
+    store_url: str | None,
+    id_column: str,
+    text_column: str,
+    id_prefix: str,
+    batch_size: int,
+    n_process: int,
+    as_json: bool,
+) -> None:
+    """Ingest JSONL, CSV or a folder of .txt files; re-ingesting a record replaces its mentions."""
+    from cdss.record_ids import record_id_key
+    from nlp.ingest import Ingester
+    from nlp.records import RecordInput, read_records
+
+    settings, store, pipeline = _pipeline(store_url)
+    records = (
+        RecordInput(id_prefix + r.id, r.text) for r in read_records(path, id_field=id_column, text_field=text_column)
+    )
+    ingester = Ingester(
+        store,
+        pipeline,
+        key=record_id_key(settings),
+        max_chars=settings.max_text_chars,
+        store_text=settings.store_record_text,
+    )
+    report = ingester.ingest(records, batch_size=batch_size, n_process=n_process, show_progress=settings.progress)
+    if as_json:
+        _print_json(report.to_dict())
+        return
+    click.echo(
+        f"ingested {report.records:,} records ({report.new:,} new, {report.replaced:,} replaced), "
+        f"{report.mentions:,} mentions, {report.pair_edges_written:,} record-derived edges written "
+        f"in {report.seconds:.1f} s ({report.records / max(report.seconds, 1e-9):.1f} records/s)"
+    )

@@ -1,0 +1,304 @@
+"""Records into the graph: `Record` nodes, `MENTIONS` edges, and record-derived
+disease-finding statistics.
+
+Each record is stored under a keyed hash of its id; its text only if the
+settings say so. Re-ingesting a record replaces its mentions. Diseases and
+findings mentioned as *present* in the same records become `HAS_FINDING`
+edges with source `records` (kept apart from curated edges by their source),
+carrying co-occurrence counts, pointwise mutual information and a noisy-OR
+weight estimated as in Rotmensch et al. 2017 (Sci Rep 7:5994):
+w = 1 - (1 - P(f|d)) / (1 - P(f|not d)). They are updated for the diseases
+and findings each batch of records touches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.language import Language
+
+from cdss.batching import batched
+from cdss.progress import progress
+from cdss.record_ids import hashed_record_id
+from cdss.types import Assertion, Concept, Edge, EdgeKey, EdgeType, Mention, NodeLabel, Provenance
+from kg.store import Direction, GraphStore
+from nlp.mentions import doc_mentions
+from nlp.pipeline import annotate, pipeline_version
+from nlp.records import RecordInput
+
+SOURCE = "records"
+LICENSE = "Derived from this deployment's own records; not for redistribution"
+META_RECORDS = "records_count"
+META_DIGEST = "records_digest"
+ASSERTION_ORDER = [a.value for a in Assertion]
+PAIR_LABELS = {NodeLabel.DISEASE.value, NodeLabel.FINDING.value}
+
+
+@dataclass(slots=True)
+class IngestReport:
+    records: int = 0
+    new: int = 0
+    replaced: int = 0
+    mentions: int = 0
+    words: int = 0
+    pair_edges_written: int = 0
+    pair_edges_removed: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "records": self.records,
+            "new": self.new,
+            "replaced": self.replaced,
+            "mentions": self.mentions,
+            "words": self.words,
+            "record_derived_edges_written": self.pair_edges_written,
+            "record_derived_edges_removed": self.pair_edges_removed,
+            "seconds": round(self.seconds, 2),
+            "records_per_second": round(self.records / self.seconds, 1) if self.seconds else None,
+        }
+
+
+def mention_edges(record_node: str, mentions: list[Mention], provenance: Provenance) -> list[Edge]:
+    """One MENTIONS edge per linked concept, summarising all its mentions in the record."""
+    grouped: dict[str, list[Mention]] = defaultdict(list)
+    for mention in mentions:
+        if mention.concept_id:
+            grouped[mention.concept_id].append(mention)
+    edges = []
+    for concept_id, found in sorted(grouped.items()):
+        assertions = sorted({m.assertion.value for m in found}, key=ASSERTION_ORDER.index)
+        edges.append(
+            Edge(
+                EdgeType.MENTIONS,
+                record_node,
+                concept_id,
+                provenance,
+                {
+                    "assertion": assertions[0],
+                    "assertions": assertions,
+                    "present": Assertion.PRESENT.value in assertions,
+                    "concept_type": str(found[0].concept_type) if found[0].concept_type else None,
+                    "sections": sorted({m.section for m in found if m.section}),
+                    "methods": sorted({m.method.value for m in found}),
+                    "count": len(found),
+                    "confidence": max(m.confidence for m in found),
+                    "spans": [f"{m.start}:{m.end}" for m in found],
+                },
+            )
+        )
+    return edges
+
+
+def _digest(record_node: str, edges: list[Edge]) -> int:
+    content = json.dumps([record_node, [e.to_dict() for e in edges]], sort_keys=True).encode()
+    return int.from_bytes(hashlib.sha256(content).digest()[:8], "big")
+
+
+class Ingester:
+    """Writes records and their mentions into a store, keeping record statistics current."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        nlp: Language,
+        *,
+        key: bytes,
+        max_chars: int,
+        store_text: bool = False,
+        min_pair_count: int = 2,
+    ) -> None:
+        self.store = store
+        self.nlp = nlp
+        self.key = key
+        self.max_chars = max_chars
+        self.store_text = store_text
+        self.min_pair_count = min_pair_count
+        self.provenance = Provenance(source=SOURCE, version=pipeline_version(nlp), license=LICENSE)
+
+    def ingest(
+        self,
+        records: Iterable[RecordInput],
+        *,
+        batch_size: int = 32,
+        n_process: int = 1,
+        show_progress: bool | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        touched: set[str] = set()
+        meta = self.store.meta()
+        digest = int(meta.get(META_DIGEST, "0"), 16)
+        for batch in batched(
+            progress(records, desc="ingesting records", enabled=show_progress, unit="record"), batch_size
+        ):
+            docs = annotate(
+                self.nlp, [r.text for r in batch], max_chars=self.max_chars, batch_size=batch_size, n_process=n_process
+            )
+            for record, doc in zip(batch, docs, strict=True):
+                node_id = hashed_record_id(record.id, self.key)
+                mentions = doc_mentions(doc, node_id)
+                edges = mention_edges(node_id, mentions, self.provenance)
+                previous = self.store.get_node(node_id)
+                old_edges = self.store.neighbours(node_id, edge_types=[EdgeType.MENTIONS], direction=Direction.OUT)
+                touched.update(e.end for e in old_edges if e.attributes.get("present"))
+                touched.update(e.end for e in edges if e.attributes["present"])
+                if previous is not None:
+                    digest ^= int(str(previous.attributes.get("digest", "0")), 16)
+                    report.replaced += 1
+                else:
+                    report.new += 1
+                record_digest = _digest(node_id, edges)
+                digest ^= record_digest
+                attributes = {"mentions": len(mentions), "digest": f"{record_digest:016x}"}
+                if self.store_text:
+                    attributes["text"] = record.text
+                self.store.delete_edges([e.key for e in old_edges])
+                self.store.upsert_nodes(
+                    [
+                        Concept(
+                            node_id,
+                            NodeLabel.RECORD,
+                            f"record {node_id[7:15]}",
+                            sources=(SOURCE,),
+                            attributes=attributes,
+                        )
+                    ]
+                )
+                self.store.upsert_edges(edges)
+                report.records += 1
+                report.mentions += len(mentions)
+                report.words += sum(1 for t in doc if not t.is_space and not t.is_punct)
+        written, removed = self.update_statistics(touched)
+        report.pair_edges_written, report.pair_edges_removed = written, removed
+        total = self.store.stats().nodes_by_label.get(NodeLabel.RECORD.value, 0)
+        self.store.set_meta({META_RECORDS: str(total), META_DIGEST: f"{digest:016x}"})
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _present_records(self, concept_id: str) -> set[str]:
+        return {
+            e.start
+            for e in self.store.neighbours(concept_id, edge_types=[EdgeType.MENTIONS], direction=Direction.IN)
+            if e.attributes.get("present")
+        }
+
+    def update_statistics(self, touched: set[str]) -> tuple[int, int]:
+        """Recompute the record-derived edges of every disease whose counts the batch changed."""
+        if not touched:
+            return 0, 0
+        total = self.store.stats().nodes_by_label.get(NodeLabel.RECORD.value, 0)
+        mentioned: dict[str, tuple[set[str], set[str]]] = {}
+
+        def present_in(record: str) -> tuple[set[str], set[str]]:
+            if record not in mentioned:
+                diseases, findings = set(), set()
+                for e in self.store.neighbours(record, edge_types=[EdgeType.MENTIONS], direction=Direction.OUT):
+                    if e.attributes.get("present"):
+                        kind = e.attributes.get("concept_type")
+                        (
+                            diseases if kind == NodeLabel.DISEASE.value else findings if kind in PAIR_LABELS else set()
+                        ).add(e.end)
+                mentioned[record] = (diseases, findings)
+            return mentioned[record]
+
+        records_of: dict[str, set[str]] = {}
+
+        def records_with(concept: str) -> set[str]:
+            if concept not in records_of:
+                records_of[concept] = self._present_records(concept)
+            return records_of[concept]
+
+        diseases: set[str] = set()
+        for concept in touched:
+            for record in records_with(concept):
+                found_diseases, _ = present_in(record)
+                diseases |= found_diseases
+            node = self.store.get_node(concept)
+            if node is not None and node.label == NodeLabel.DISEASE:
+                diseases.add(concept)
+        written = removed = 0
+        for disease in sorted(diseases):
+            pair_counts = Counter(f for r in records_with(disease) for f in present_in(r)[1])
+            n_disease = len(records_with(disease))
+            edges = []
+            for finding, n_both in sorted(pair_counts.items()):
+                if n_both < self.min_pair_count:
+                    continue
+                n_finding = len(records_with(finding))
+                pmi = math.log(n_both * total / (n_disease * n_finding)) if total else 0.0
+                if pmi <= 0:
+                    continue
+                given = n_both / n_disease
+                without = (n_finding - n_both) / (total - n_disease) if total > n_disease else 0.0
+                noisy_or = max(0.0, 1.0 - (1.0 - given) / (1.0 - without)) if without < 1 else 0.0
+                edges.append(
+                    Edge(
+                        EdgeType.HAS_FINDING,
+                        disease,
+                        finding,
+                        self.provenance,
+                        {
+                            "n_both": n_both,
+                            "n_disease": n_disease,
+                            "n_finding": n_finding,
+                            "n_records": total,
+                            "p_finding_given_disease": round(given, 6),
+                            "pmi": round(pmi, 6),
+                            "noisy_or": round(noisy_or, 6),
+                        },
+                    )
+                )
+            keep = {e.key for e in edges}
+            stale: list[EdgeKey] = [
+                e.key
+                for e in self.store.neighbours(disease, edge_types=[EdgeType.HAS_FINDING], direction=Direction.OUT)
+                if e.provenance.source == SOURCE and e.key not in keep
+            ]
+            removed += self.store.delete_edges(stale)
+            written += self.store.upsert_edges(edges)
+        return written, removed
+
+
+def record_edge_precision(store: GraphStore, *, hops: int = 1) -> dict:
+    """How many record-derived disease-finding edges the curated sources confirm.
+
+    Counted over diseases that have both kinds of edge: exactly (same finding),
+    and allowing the finding to be within `hops` IS_A steps of a curated one.
+    """
+    record_pairs: dict[str, set[str]] = defaultdict(set)
+    curated: dict[str, set[str]] = defaultdict(set)
+    for edge in store.iter_edges(edge_type=EdgeType.HAS_FINDING):
+        (record_pairs if edge.provenance.source == SOURCE else curated)[edge.start].add(edge.end)
+    neighbours: dict[str, set[str]] = {}
+
+    def near(finding: str) -> set[str]:
+        if finding not in neighbours:
+            frontier, seen = {finding}, {finding}
+            for _ in range(hops):
+                frontier = {
+                    (e.end if e.start == f else e.start)
+                    for f in frontier
+                    for e in store.neighbours(f, edge_types=[EdgeType.IS_A])
+                } - seen
+                seen |= frontier
+            neighbours[finding] = seen
+        return neighbours[finding]
+
+    shared = [d for d in record_pairs if d in curated]
+    total = sum(len(record_pairs[d]) for d in shared)
+    exact = sum(len(record_pairs[d] & curated[d]) for d in shared)
+    close = sum(1 for d in shared for f in record_pairs[d] if near(f) & curated[d])
+    return {
+        "diseases_with_both": len(shared),
+        "record_edges_on_those": total,
+        "precision_exact": round(exact / total, 4) if total else None,
+        f"precision_within_{hops}_is_a": round(close / total, 4) if total else None,
+        "record_edges_total": sum(len(v) for v in record_pairs.values()),
+    }

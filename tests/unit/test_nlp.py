@@ -1,0 +1,224 @@
+"""The clinical NLP pipeline, component by component and whole, on the tiny graph."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import spacy
+
+from cdss.errors import InputError
+from cdss.types import Assertion, Concept, MentionMethod, NodeLabel
+from kg import open_store
+from nlp import build_pipeline, extract_mentions, pipeline_version
+from nlp.context import SpanAsserter
+from nlp.extensions import MENTIONS
+from nlp.fuzzy import osa_distance
+from nlp.sections import section_at
+from nlp.terms import build_term_table, plural
+from nlp.tokenizer import blank_pipeline
+
+TRAPS = Path(__file__).parents[1] / "data" / "assertion_traps.jsonl"
+LIMIT = 100_000
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory):
+    from kg import build_graph
+    from tests.fixtures import tiny_source_specs, write_tiny_sources
+
+    root = tmp_path_factory.mktemp("nlp-graph")
+    specs = tiny_source_specs(write_tiny_sources(root / "sources"))
+    build_graph(store_url=str(root / "g.sqlite"), sources_dir=root, sources=specs, show_progress=False)
+    return root / "g.sqlite"
+
+
+@pytest.fixture(scope="module")
+def pipeline(graph):
+    with open_store(str(graph)) as store:
+        return build_pipeline(store)
+
+
+def mentions_of(nlp, text):
+    return [(m.text, m.concept_id, m.assertion.value) for m in extract_mentions(nlp, text, max_chars=LIMIT)]
+
+
+def test_sentences_survive_vitals_lists_and_wrapped_lines():
+    nlp = blank_pipeline()
+    nlp.add_pipe("cdss_sentences")
+    doc = nlp("HPI: cough,\nfevers and chills. BP 140/90. HR 88.\n- no vomiting\n1. asthma\nDr. Smith agreed.")
+    assert [s.text.strip() for s in doc.sents] == [
+        "HPI: cough,\nfevers and chills.",
+        "BP 140/90.",
+        "HR 88.",
+        "- no vomiting",
+        "1. asthma",
+        "Dr. Smith agreed.",
+    ]
+
+
+def test_sections_are_found_at_line_starts():
+    nlp = blank_pipeline()
+    nlp.add_pipe("cdss_sentences")
+    nlp.add_pipe("cdss_sections")
+    doc = nlp("CHIEF COMPLAINT\nCough.\nFamily History: mother had asthma.\nPMH: HTN\nHistory of stroke.")
+    sections = [(s.label_, s.text.split("\n")[0]) for s in doc.spans["cdss_sections"]]
+    assert sections == [
+        ("chief_complaint", "CHIEF COMPLAINT"),
+        ("family_history", "Family History: mother had asthma."),
+        ("past_medical_history", "PMH: HTN"),
+    ]
+    assert section_at(doc, 0) == "chief_complaint"
+    stroke = next(t for t in doc if t.text == "stroke")
+    assert section_at(doc, stroke.i) == "past_medical_history"
+
+
+def test_term_table_ranks_and_guards_terms():
+    nlp = blank_pipeline()
+    concepts = [
+        Concept("HP:1", NodeLabel.FINDING, "Pneumonia", ("Lung infection",)),
+        Concept("DOID:1", NodeLabel.DISEASE, "pneumonia"),
+        Concept("ICD10CM:R1", NodeLabel.FINDING, "Shortness of breath"),
+        Concept("HP:2", NodeLabel.FINDING, "Dyspnea", ("Shortness of breath", "SOB")),
+        Concept("DOID:2", NodeLabel.DISEASE, "multiple sclerosis", ("MS",)),
+        Concept("HP:3", NodeLabel.FINDING, "Low-grade fever", ("All",)),
+        Concept("DRUGBANK:DB1", NodeLabel.DRUG, "Aspirin"),
+    ]
+    table = build_term_table(
+        concepts,
+        lambda texts: ([t.text for t in d] for d in nlp.tokenizer.pipe(texts)),
+        denied=["lung infection"],
+        prefix_order={"Finding": ("HP", "SYMP", "ICD10CM")},
+    )
+    assert [h.concept.id for h in table.lookup("pneumonia")] == ["DOID:1", "HP:1"]
+    # Within a label the curated vocabulary wins even over an exact name elsewhere.
+    assert [h.concept.id for h in table.lookup("shortness of breath")] == ["HP:2", "ICD10CM:R1"]
+    assert table.lookup("ms") == [] and [h.concept.id for h in table.lookup("MS", case_sensitive=True)] == ["DOID:2"]
+    assert table.lookup("all") == [] and table.lookup("lung infection") == []
+    assert table.lookup("low grade fever") and table.lookup("low-grade fever") and table.lookup("low-grade fevers")
+    # Plurals for diseases and findings, not for drugs nor for Latin-looking endings.
+    assert table.lookup("low grade fevers") and not table.lookup("pneumonias") and not table.lookup("aspirins")
+
+
+def test_plural():
+    assert [plural(w) for w in ("fever", "Allergy", "chest pain", "pneumonia", "HTN", "seizures", "a b c d")] == [
+        "fevers",
+        "Allergies",
+        "chest pains",
+        None,
+        None,
+        None,
+        None,
+    ]
+
+
+def test_edit_distance_counts_a_transposition_once():
+    assert osa_distance("pnuemonia", "pneumonia") == 1
+    assert osa_distance("fever", "fever") == 0
+    assert osa_distance("", "abc") == 3
+
+
+def test_dictionary_links_with_assertion_and_section(pipeline):
+    text = "HPI: No fever. Patient has pneumonia and a cough; takes amoxicillin.\nFamily History: seizures."
+    mentions = extract_mentions(pipeline, text, record_id="r1", max_chars=LIMIT)
+    found = {(m.text, m.concept_id, m.assertion.value, m.section, m.method.value) for m in mentions}
+    assert found == {
+        ("fever", "HP:0001945", "negated", "history_of_present_illness", "dictionary"),
+        ("pneumonia", "DOID:552", "present", "history_of_present_illness", "dictionary"),
+        ("cough", "HP:0012735", "present", "history_of_present_illness", "dictionary"),
+        ("amoxicillin", "DRUGBANK:DB01060", "present", "history_of_present_illness", "dictionary"),
+        ("seizures", "HP:0001250", "family", "family_history", "dictionary"),
+    }
+    for m in mentions:
+        assert text[m.start : m.end] == m.text and m.record_id == "r1"
+        assert m.concept_type in (NodeLabel.DISEASE, NodeLabel.FINDING, NodeLabel.DRUG)
+
+
+def test_curated_abbreviations_and_defined_ones_link_through_their_expansion(pipeline):
+    found = mentions_of(pipeline, "Seen for CAP. Earlier, cystic fibrosis (CF) was diagnosed; CF is stable.")
+    assert ("CF", "DOID:1485", "present") in found
+    assert sum(1 for t, c, _ in found if c == "DOID:1485") == 3
+
+
+def test_misspellings_are_linked_by_the_fuzzy_linker(pipeline):
+    mentions = extract_mentions(pipeline, "Three days of pnuemonia and amoxicilin.", max_chars=LIMIT)
+    fuzzy = {(m.text, m.concept_id) for m in mentions if m.method == MentionMethod.FUZZY}
+    assert fuzzy == {("pnuemonia", "DOID:552"), ("amoxicilin", "DRUGBANK:DB01060")}
+    assert all(0.8 <= m.confidence < 1 for m in mentions if m.method == MentionMethod.FUZZY)
+
+
+def test_overlaps_resolve_to_the_longest_span(pipeline):
+    doc = pipeline("Focal-onset seizure today.")
+    assert [(s.text, s._.cdss_concept) for s in doc.spans[MENTIONS]] == [("Focal-onset seizure", "HP:0007359")]
+
+
+def test_a_section_header_is_not_a_mention(tmp_path):
+    store = open_store(str(tmp_path / "headers.sqlite"), create=True)
+    store.upsert_nodes(
+        [
+            Concept("HP:0032316", NodeLabel.FINDING, "Family history"),
+            Concept("HP:0001945", NodeLabel.FINDING, "Fever"),
+        ]
+    )
+    store.set_meta({"graph_version": "test"})
+    nlp = build_pipeline(store)
+    assert mentions_of(nlp, "Family History:\nfever.") == [("fever", "HP:0001945", "family")]
+    assert mentions_of(nlp, "She reports a family history of fever.")[0][:2] == ("family history", "HP:0032316")
+
+
+def _traps():
+    return [json.loads(line) for line in TRAPS.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("case", _traps(), ids=lambda c: c["id"])
+def test_assertion_traps(case):
+    spans = [(s, e) for s, e, _ in case["spans"]]
+    got = [a.value for a in SpanAsserter()(case["text"], spans)]
+    assert got == [expected for *_, expected in case["spans"]]
+
+
+def test_assertion_of_a_span_outside_the_text_is_an_input_error():
+    with pytest.raises(InputError, match=r"span \[5, 50\] is outside the text"):
+        SpanAsserter()("No fever.", [(5, 50)])
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("x" * (LIMIT + 1), "text is 100,001 characters; the limit is 100,000 (CDSS_MAX_TEXT_CHARS)"),
+        (b"bytes", "text must be a string, got bytes"),
+    ],
+)
+def test_bad_text_is_refused_clearly(pipeline, text, error):
+    with pytest.raises(InputError) as info:
+        extract_mentions(pipeline, text, max_chars=LIMIT)
+    assert str(info.value) == error
+
+
+def test_empty_and_control_character_text_is_safe(pipeline):
+    assert extract_mentions(pipeline, "", max_chars=LIMIT) == []
+    assert extract_mentions(pipeline, "   \n\t ", max_chars=LIMIT) == []
+    text = "No\x00 fever\x07 but\x1b cough."
+    mentions = extract_mentions(pipeline, text, max_chars=LIMIT)
+    assert [(text[m.start : m.end], m.assertion) for m in mentions] == [
+        ("fever", Assertion.NEGATED),
+        ("cough", Assertion.PRESENT),
+    ]
+
+
+def test_saved_pipeline_reloads_with_spacy_load_alone(pipeline, tmp_path):
+    path = tmp_path / "pipeline"
+    pipeline.to_disk(path)
+    script = (
+        "import spacy, json, sys\n"
+        "nlp = spacy.load(sys.argv[1])\n"
+        "doc = nlp('No fever; pneumonia.')\n"
+        "print(json.dumps([[s.text, s._.cdss_concept, s._.cdss_assertion] for s in doc.spans['cdss_mentions']]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [["fever", "HP:0001945", "negated"], ["pneumonia", "DOID:552", "present"]]
+    assert spacy.load(path).meta["cdss"] == pipeline.meta["cdss"]
+    assert pipeline_version(pipeline).startswith("cdss_clinical-1-")

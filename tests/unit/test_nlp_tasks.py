@@ -1,0 +1,262 @@
+"""Corpora, evaluation, NER training, and records into the graph, on tiny written fixtures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+from click.testing import CliRunner
+
+from cdss.cli import cli
+from cdss.errors import InputError, SourceParseError
+from cdss.record_ids import hashed_record_id
+from cdss.types import EdgeType, NodeLabel
+from kg import Direction, build_graph, open_store
+from nlp import build_pipeline
+from nlp.corpora import read_conll, read_pubtator
+from nlp.evaluate import evaluate
+from nlp.ingest import SOURCE, Ingester, record_edge_precision
+from nlp.records import RecordInput, read_records
+from tests.fixtures import tiny_source_specs, write_tiny_sources
+
+LIMIT = 100_000
+KEY = b"k" * 32
+
+PUBTATOR = """\
+1|t|Fever and pneumonia.
+1|a|Amoxicillin helped the pneumonia.
+1\t0\t5\tFever\tDisease\tD005334
+1\t10\t19\tpneumonia\tDisease\tD011014
+1\t21\t32\tAmoxicillin\tChemical\tD000658
+1\t44\t53\tpneumonia\tDisease\tD011014
+1\tCID\tD000658\tD011014
+
+2|t|Seizures.
+2|a|No cough, a rash.
+2\t0\t8\tSeizures\tSpecificDisease\tD012640
+2\t22\t26\trash\tDisease\t-1
+"""
+CONLL = "Fever\tB-Disease\nand\tO\nacute\tB-Disease\npneumonia\tI-Disease\n.\tO\n\nAmoxicillin\tB-Chemical\n.\tO\n"
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tasks-graph")
+    specs = tiny_source_specs(write_tiny_sources(root / "sources"))
+    build_graph(store_url=str(root / "g.sqlite"), sources_dir=root, sources=specs, show_progress=False)
+    return root / "g.sqlite"
+
+
+@pytest.fixture(scope="module")
+def pipeline(graph):
+    with open_store(str(graph)) as store:
+        return build_pipeline(store)
+
+
+def test_read_pubtator(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text(PUBTATOR)
+    [first, second] = read_pubtator(path)
+    assert first.text == "Fever and pneumonia. Amoxicillin helped the pneumonia."
+    assert [(m.start, m.end, m.type, m.ids) for m in first.mentions][:3] == [
+        (0, 5, "Disease", ("MESH:D005334",)),
+        (10, 19, "Disease", ("MESH:D011014",)),
+        (21, 32, "Chemical", ("MESH:D000658",)),
+    ]
+    assert [(m.type, m.ids) for m in second.mentions] == [("Disease", ("MESH:D012640",)), ("Disease", ())]
+
+
+def test_pubtator_offsets_that_do_not_match_name_the_line(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text(PUBTATOR.replace("1\t10\t19\tpneumonia", "1\t11\t19\tpneumonia"))
+    with pytest.raises(SourceParseError, match=r"bad\.txt:4: offsets 11-19 give 'neumonia'"):
+        read_pubtator(path)
+
+
+def test_read_conll(tmp_path):
+    path = tmp_path / "c.tsv"
+    path.write_text(CONLL)
+    first, second = read_conll(path)
+    assert first.text == "Fever and acute pneumonia ."
+    assert [(first.text[m.start : m.end], m.type) for m in first.mentions] == [
+        ("Fever", "Disease"),
+        ("acute pneumonia", "Disease"),
+    ]
+    assert [(second.text[m.start : m.end], m.type) for m in second.mentions] == [("Amoxicillin", "Chemical")]
+
+
+def test_evaluation_counts_exact_and_overlapping_spans_and_linking(tmp_path, graph, pipeline):
+    path = tmp_path / "c.txt"
+    path.write_text(PUBTATOR)
+    with open_store(str(graph)) as store:
+        report = evaluate(pipeline, read_pubtator(path), max_chars=LIMIT, store=store).to_dict()
+    # Found: Fever, pneumonia x2, Amoxicillin, Seizures; cough is found but not gold; rash is missed.
+    assert report["exact"]["Disease"] == {"precision": 0.8, "recall": 0.8, "f1": 0.8, "tp": 4, "fp": 1, "fn": 1}
+    assert report["exact"]["Chemical"]["f1"] == 1.0
+    assert report["overlap"]["overall"]["tp"] == 5
+    # Only DO pneumonia carries a MeSH id in the tiny graph: both pneumonia mentions link correctly.
+    assert report["linking"]["accuracy"] == 1.0 and report["linking"]["evaluated"] == 2
+
+
+def test_training_saves_a_model_the_pipeline_can_use(tmp_path, graph):
+    from nlp.pipeline import NerChoice
+    from nlp.train import BC5CDR_DEV, BC5CDR_TRAIN, train_ner
+
+    corpus = tmp_path / "bc5cdr"
+    corpus.mkdir()
+    docs = "\n".join(
+        f"{i}|t|Fever and pneumonia after amoxicillin.\n{i}|a|Seizures on valproate.\n"
+        f"{i}\t0\t5\tFever\tDisease\tD1\n{i}\t10\t19\tpneumonia\tDisease\tD2\n"
+        f"{i}\t26\t37\tamoxicillin\tChemical\tD3\n{i}\t39\t47\tSeizures\tDisease\tD4\n"
+        f"{i}\t51\t60\tvalproate\tChemical\tD5\n"
+        for i in range(1, 9)
+    )
+    (corpus / BC5CDR_TRAIN).write_text(docs)
+    (corpus / BC5CDR_DEV).write_text(docs)
+    out = tmp_path / "ner"
+    report = train_ner(corpus, out, max_epochs=8, patience=8, width=32, depth=1)
+    assert report.best_f1 > 0.5
+    assert json.loads((out / "training_metrics.json").read_text())["best_epoch"] == report.best_epoch
+    assert (out / "training_curves.png").stat().st_size > 1000
+    with open_store(str(graph)) as store:
+        nlp = build_pipeline(store, ner=NerChoice(trained=out))
+    assert "ner" in nlp.pipe_names
+    text = "Fever and pneumonia after amoxicillin."
+    alone = {(e.start_char, e.end_char, e.label_) for e in spacy.load(out)(text).ents}
+    assert alone, "the tiny model should find something in its own training sentence"
+    types = {"Chemical": "Drug", "Disease": "Disease"}
+    doc = nlp(text)
+    in_pipeline = {(s.start_char, s.end_char, s._.cdss_type) for s in doc.spans["cdss_ner"]}
+    assert in_pipeline == {(s, e, types[label]) for s, e, label in alone}
+
+
+def _ingester(store, pipeline, **kwargs):
+    return Ingester(store, pipeline, key=KEY, max_chars=LIMIT, min_pair_count=1, **kwargs)
+
+
+RECORDS = [
+    RecordInput("MRN-001", "Pneumonia with fever and cough. No seizures."),
+    RecordInput("MRN-002", "Pneumonia; fever. Mother had seizures."),
+    RecordInput("MRN-003", "Cystic fibrosis with cough."),
+]
+
+
+def test_ingest_writes_hashed_records_mentions_and_statistics(tmp_path, graph, pipeline):
+    path = tmp_path / "g.sqlite"
+    path.write_bytes(graph.read_bytes())
+    with open_store(str(path)) as store:
+        report = _ingester(store, pipeline).ingest(RECORDS)
+        assert (report.records, report.new, report.replaced) == (3, 3, 0)
+        record = hashed_record_id("MRN-001", KEY)
+        assert record.startswith("RECORD:") and "MRN" not in record
+        node = store.get_node(record)
+        assert node.label == NodeLabel.RECORD and "text" not in node.attributes
+        mentions = {e.end: e.attributes for e in store.neighbours(record, edge_types=[EdgeType.MENTIONS])}
+        assert mentions["DOID:552"]["assertion"] == "present" and mentions["HP:0001250"]["assertion"] == "negated"
+        assert mentions["HP:0001945"]["spans"] == ["15:20"]
+        derived = {
+            (e.end, e.attributes["n_both"], e.attributes["n_disease"])
+            for e in store.neighbours("DOID:552", edge_types=[EdgeType.HAS_FINDING], direction=Direction.OUT)
+            if e.provenance.source == SOURCE
+        }
+        # Both pneumonia records mention fever as present; seizures are negated or in family, so no edge.
+        assert ("HP:0001945", 2, 2) in derived and not any(f == "HP:0001250" for f, *_ in derived)
+        assert store.meta()["records_count"] == "3"
+
+
+def test_reingesting_a_record_replaces_its_mentions(tmp_path, graph, pipeline):
+    path = tmp_path / "g.sqlite"
+    path.write_bytes(graph.read_bytes())
+    with open_store(str(path)) as store:
+        ingester = _ingester(store, pipeline)
+        ingester.ingest(RECORDS)
+        before = store.stats()
+        digest = store.meta()["records_digest"]
+        ingester.ingest(RECORDS)
+        assert (store.stats().edge_count, store.meta()["records_digest"]) == (before.edge_count, digest)
+        report = ingester.ingest([RecordInput("MRN-002", "Pneumonia without fever.")])
+        assert report.replaced == 1
+        record = hashed_record_id("MRN-002", KEY)
+        ends = {e.end: e.attributes["assertion"] for e in store.neighbours(record, edge_types=[EdgeType.MENTIONS])}
+        assert ends == {"DOID:552": "present", "HP:0001945": "negated"}
+        derived = [
+            e
+            for e in store.neighbours("DOID:552", edge_types=[EdgeType.HAS_FINDING], direction=Direction.OUT)
+            if e.provenance.source == SOURCE and e.end == "HP:0001945"
+        ]
+        assert derived[0].attributes["n_both"] == 1
+        assert store.meta()["records_digest"] != digest
+        assert record_edge_precision(store)["diseases_with_both"] >= 1
+
+
+def test_record_text_is_stored_only_when_asked(tmp_path, graph, pipeline):
+    path = tmp_path / "g.sqlite"
+    path.write_bytes(graph.read_bytes())
+    with open_store(str(path)) as store:
+        _ingester(store, pipeline, store_text=True).ingest(RECORDS[:1])
+        assert store.get_node(hashed_record_id("MRN-001", KEY)).attributes["text"] == RECORDS[0].text
+
+
+def test_reading_records(tmp_path):
+    (tmp_path / "r.jsonl").write_text('{"id": "a", "text": "fever"}\n\n{"id": 2, "text": "cough"}\n')
+    assert [r.id for r in read_records(tmp_path / "r.jsonl")] == ["a", "2"]
+    (tmp_path / "r.csv").write_text('encounter_id,note\nx,"fever,\ncough"\n')
+    assert list(read_records(tmp_path / "r.csv", id_field="encounter_id", text_field="note")) == [
+        RecordInput("x", "fever,\ncough")
+    ]
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "n1.txt").write_text("fever")
+    assert list(read_records(folder)) == [RecordInput("n1", "fever")]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error"),
+    [
+        ("r.jsonl", b'{"id": "a"}\n', r"r\.jsonl:1: 'text' is missing or not a string"),
+        ("r.jsonl", b"not json\n", r"r\.jsonl:1: not a JSON object"),
+        ("r.jsonl", b'{"id": "a", "text": "caf\xe9"}\n', r"r\.jsonl:1: not UTF-8 text"),
+        ("r.csv", b"id,body\n1,x\n", r"no column 'text'; columns are id, body"),
+        ("r.xml", b"<x/>", r"expected a folder of \.txt files, a \.jsonl file or a \.csv file"),
+    ],
+)
+def test_bad_record_files_are_named(tmp_path, name, content, error):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(InputError, match=error):
+        list(read_records(tmp_path / name))
+
+
+def test_cli_assert_reports_accuracy_on_the_trap_suite():
+    traps = Path(__file__).parents[1] / "data" / "assertion_traps.jsonl"
+    result = CliRunner().invoke(cli, ["nlp", "assert", "--in", str(traps), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["accuracy"] == 1.0 and report["judged"] == 56
+
+
+def test_cli_extract_and_ingest(tmp_path, graph, monkeypatch):
+    path = tmp_path / "g.sqlite"
+    path.write_bytes(graph.read_bytes())
+    monkeypatch.setenv("CDSS_STORE", str(path))
+    note = tmp_path / "note.txt"
+    note.write_text("No fever; pneumonia.")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["nlp", "extract", str(note), "--json"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    body = json.loads(result.output)
+    assert [(m["concept_id"], m["assertion"]) for m in body["mentions"]] == [
+        ("HP:0001945", "negated"),
+        ("DOID:552", "present"),
+    ]
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fever \xff")
+    result = runner.invoke(cli, ["nlp", "extract", str(bad)])
+    assert result.exit_code == 2 and "is not UTF-8 text (invalid byte at offset 6)" in result.output
+    records = tmp_path / "r.jsonl"
+    records.write_text('{"id": "SECRET-MARKER-42", "text": "pneumonia and fever"}\n')
+    result = runner.invoke(cli, ["ingest", "records", str(records), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["records"] == 1
+    assert "SECRET-MARKER-42" not in path.read_bytes().decode("latin-1")
