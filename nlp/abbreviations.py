@@ -5,6 +5,7 @@ found by scispaCy's AbbreviationDetector, and a curated list of clinical shortha
 
 from __future__ import annotations
 
+import re
 import warnings
 
 from scispacy.abbreviation import AbbreviationDetector
@@ -12,10 +13,12 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from nlp.extensions import ABBREVIATIONS
+from nlp.extensions import ABBREVIATIONS, doc_text
 from nlp.resources import load_resource
 
 LABEL = "abbreviation"
+# Schwartz-Hearst definitions always sit in parentheses; without one, the detector has nothing to do.
+_PARENTHETICAL = re.compile(r"\([^()\n]{1,120}\)")
 
 
 @Language.factory("cdss_abbreviations", assigns=["doc.spans"])
@@ -32,10 +35,11 @@ class ClinicalAbbreviations:
 
     def __call__(self, doc: Doc) -> Doc:
         spans: dict[tuple[int, int], Span] = {}
-        with warnings.catch_warnings():
-            # scispaCy runs a matcher that has no patterns when a note defines no abbreviation.
-            warnings.filterwarnings("ignore", message=r"\[W036\]", category=UserWarning)
-            self.detector(doc)
+        if _PARENTHETICAL.search(doc_text(doc)):
+            with warnings.catch_warnings():
+                # scispaCy runs a matcher that has no patterns when a note defines no abbreviation.
+                warnings.filterwarnings("ignore", message=r"\[W036\]", category=UserWarning)
+                self.detector(doc)
         for short in doc._.abbreviations:
             long_form = short._.long_form
             span = Span(doc, short.start, short.end, label=LABEL)

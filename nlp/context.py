@@ -24,7 +24,7 @@ from cdss.errors import InputError
 from cdss.types import Assertion
 from nlp.extensions import MENTIONS, TRIGGERS
 from nlp.resources import load_resource
-from nlp.sections import section_at, section_rules
+from nlp.sections import SectionIndex, section_rules
 
 FORWARD, BACKWARD, BIDIRECTIONAL = "FORWARD", "BACKWARD", "BIDIRECTIONAL"
 PSEUDO, TERMINATE = "PSEUDO", "TERMINATE"
@@ -113,7 +113,9 @@ class ContextEngine:
             r.category != rule.category and r.direction not in (PSEUDO, TERMINATE) for r in other.rules
         )
 
-    def assertion(self, doc: Doc, start: int, end: int, triggers: Sequence[Trigger]) -> Assertion:
+    def assertion(
+        self, doc: Doc, start: int, end: int, triggers: Sequence[Trigger], sections: SectionIndex | None = None
+    ) -> Assertion:
         """The assertion of the tokens [start, end)."""
         sentence = doc[start].sent
         local = [t for t in triggers if sentence.start <= t.start and t.end <= sentence.end]
@@ -127,7 +129,8 @@ class ContextEngine:
         for assertion in self.priority:
             if assertion in found:
                 return assertion
-        default = self.section_defaults.get(section_at(doc, start) or "")
+        section = (sections or SectionIndex(doc)).at(start)
+        default = self.section_defaults.get(section or "")
         return Assertion(default) if default else Assertion.PRESENT
 
 
@@ -147,9 +150,10 @@ class ContextAssertion:
         doc.spans[TRIGGERS] = [
             Span(doc, t.start, t.end, label=t.rules[0].category if t.rules else "UNKNOWN") for t in triggers
         ]
+        sections = SectionIndex(doc)
         for mention in doc.spans.get(MENTIONS, []):
-            mention._.cdss_assertion = self.engine.assertion(doc, mention.start, mention.end, triggers).value
-            mention._.cdss_section = section_at(doc, mention.start)
+            mention._.cdss_assertion = self.engine.assertion(doc, mention.start, mention.end, triggers, sections).value
+            mention._.cdss_section = sections.at(mention.start)
         return doc
 
 

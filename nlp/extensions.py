@@ -6,7 +6,7 @@ they survive `Doc.to_bytes` and multiprocessing in `nlp.pipe`.
 
 from __future__ import annotations
 
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 
 SPAN_ATTRIBUTES = {
     "cdss_concept": None,  # CURIE of the linked concept, or None
@@ -28,6 +28,15 @@ FUZZY = "cdss_fuzzy"
 NER = "cdss_ner"
 MENTIONS = "cdss_mentions"
 TRIGGERS = "cdss_context_triggers"
+TEXT_KEY = "cdss.text"
+
+
+def doc_text(doc: Doc) -> str:
+    """The document's text, computed once: spaCy rebuilds `Doc.text` from every token on each read."""
+    text = doc.user_data.get(TEXT_KEY)
+    if text is None:
+        text = doc.user_data[TEXT_KEY] = doc.text
+    return text
 
 
 def register_extensions() -> None:

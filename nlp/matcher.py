@@ -46,11 +46,12 @@ def pattern_hashes(keys: Iterable[str]) -> list[list[int]]:
 
 def set_link(span: Span, hits: list[TermHit], *, method: str, confidence: float) -> None:
     best = hits[0]
-    span._.cdss_concept = best.concept.id
-    span._.cdss_type = best.concept.label
-    span._.cdss_method = method
-    span._.cdss_confidence = confidence
-    span._.cdss_alternates = tuple(h.concept.id for h in hits[1:])
+    extension = span._
+    extension.cdss_concept = best.concept.id
+    extension.cdss_type = best.concept.label
+    extension.cdss_method = method
+    extension.cdss_confidence = confidence
+    extension.cdss_alternates = tuple(h.concept.id for h in hits[1:])
 
 
 @Language.factory("cdss_concept_matcher", assigns=["doc.spans"])
@@ -68,14 +69,16 @@ class ConceptMatcher:
         self._build()
 
     def _build(self, patterns: dict[str, list[list[int]]] | None = None) -> None:
-        patterns = patterns or {"lower": pattern_hashes(self.table.lower), "orth": pattern_hashes(self.table.orth)}
-        self.patterns = patterns
+        patterns = patterns or self._pattern_hashes()
         self.lower = PhraseMatcher(self.vocab, attr="LOWER")
         self.orth = PhraseMatcher(self.vocab, attr="ORTH")
         if patterns["lower"]:
             self.lower.add(LABEL, patterns["lower"])
         if patterns["orth"]:
             self.orth.add(LABEL, patterns["orth"])
+
+    def _pattern_hashes(self) -> dict[str, list[list[int]]]:
+        return {"lower": pattern_hashes(self.table.lower), "orth": pattern_hashes(self.table.orth)}
 
     def initialize(self, get_examples=None, *, nlp: Language | None = None, table: TermTable | None = None) -> None:
         if table is not None:
@@ -118,7 +121,7 @@ class ConceptMatcher:
         path = ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
         (path / TABLE_FILE).write_bytes(self.table.to_bytes())
-        (path / PATTERNS_FILE).write_bytes(srsly.msgpack_dumps(self.patterns))
+        (path / PATTERNS_FILE).write_bytes(srsly.msgpack_dumps(self._pattern_hashes()))
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> ConceptMatcher:
         path = ensure_path(path)

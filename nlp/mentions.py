@@ -20,10 +20,15 @@ METHOD_RANK = {"dictionary": 0, "fuzzy": 1, "ner": 2}
 HEAD_CONFIDENCE = 0.6
 
 
+COPIED = ("cdss_concept", "cdss_type", "cdss_method", "cdss_confidence", "cdss_alternates", "cdss_expansion")
+
+
 def _copy(span: Span) -> Span:
-    mention = Span(span.doc, span.start, span.end, label=LABEL, kb_id=span._.cdss_concept or "")
-    for name in ("cdss_concept", "cdss_type", "cdss_method", "cdss_confidence", "cdss_alternates", "cdss_expansion"):
-        setattr(mention._, name, getattr(span._, name))
+    source = span._
+    mention = Span(span.doc, span.start, span.end, label=LABEL, kb_id=source.cdss_concept or "")
+    target = mention._
+    for name in COPIED:
+        setattr(target, name, getattr(source, name))
     return mention
 
 

@@ -10,7 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from cdss.errors import ConfigError
-from nlp.extensions import NER
+from nlp.extensions import NER, doc_text
 
 LABEL = "ner"
 # NER labels of the biomedical corpora -> the concept type they stand for.
@@ -69,7 +69,7 @@ class PublishedNer:
         if self.model is None:
             self._load()
         spans = list(doc.spans.get(NER, []))
-        for entity in self.model(doc.text).ents:
+        for entity in self.model(doc_text(doc)).ents:
             span = span_from_entity(doc, entity.start_char, entity.end_char, entity.label_)
             if span is not None:
                 spans.append(span)

@@ -79,11 +79,13 @@ def _tokenizer_texts(nlp: Language):
     return tokenize
 
 
-def term_table(store: GraphStore, nlp: Language) -> TermTable:
+def term_table(store: GraphStore) -> TermTable:
+    # A throwaway tokenizer with the same rules: tokenising 200,000 names would otherwise
+    # fill the pipeline's own vocabulary, which is saved with it and slows every load.
     concepts = [c for label in CONCEPT_LABELS for c in store.iter_nodes(label=label)]
     return build_term_table(
         concepts,
-        _tokenizer_texts(nlp),
+        _tokenizer_texts(blank_pipeline()),
         denied=load_resource("term_denylist.json")["terms"],
         prefix_order={str(k): v for k, v in CANONICAL_PREFIXES.items()},
     )
@@ -116,7 +118,7 @@ def build_pipeline(store: GraphStore, *, ner: NerChoice = NerChoice()) -> Langua
     fuzzy = nlp.add_pipe("cdss_fuzzy_linker")
     nlp.add_pipe("cdss_mentions")
     nlp.add_pipe("cdss_context")
-    matcher.initialize(table=term_table(store, nlp))
+    matcher.initialize(table=term_table(store))
     fuzzy.initialize(known_words=_definition_words(store))
     nlp.meta.update(
         name=PIPELINE_NAME,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from nlp.extensions import SECTION_HEADERS, SECTIONS
+from nlp.extensions import SECTION_HEADERS, SECTIONS, doc_text
 from nlp.resources import load_resource
 
 
@@ -51,7 +51,7 @@ class SectionDetector:
     def __call__(self, doc: Doc) -> Doc:
         starts: list[tuple[int, str]] = []
         headers: list[Span] = []
-        for match in self.pattern.finditer(doc.text):
+        for match in self.pattern.finditer(doc_text(doc)):
             span = doc.char_span(match.start("header"), match.end("header"), alignment_mode="expand")
             if span is not None:
                 section = self.headers[match.group("header").casefold()]
@@ -66,10 +66,22 @@ class SectionDetector:
         return doc
 
 
+class SectionIndex:
+    """Which section each token is in, for one document: built once, asked many times."""
+
+    def __init__(self, doc: Doc) -> None:
+        spans = list(doc.spans.get(SECTIONS, []))
+        self.starts = [s.start for s in spans]
+        self.ends = [s.end for s in spans]
+        self.labels = [s.label_ for s in spans]
+
+    def at(self, token_index: int) -> str | None:
+        position = bisect.bisect_right(self.starts, token_index) - 1
+        if position >= 0 and token_index < self.ends[position]:
+            return self.labels[position]
+        return None
+
+
 def section_at(doc: Doc, token_index: int) -> str | None:
     """The section a token sits in, or None before the first header."""
-    spans = list(doc.spans.get(SECTIONS, []))
-    position = bisect.bisect_right([s.start for s in spans], token_index) - 1
-    if position >= 0 and token_index < spans[position].end:
-        return spans[position].label_
-    return None
+    return SectionIndex(doc).at(token_index)

@@ -1,26 +1,36 @@
 """Sentence boundaries that survive clinical text: headers, bullet lists, vitals, wrapped lines.
 
 General-purpose splitters break "BP 140/90. HR 88." oddly, run list items
-together and split wrapped lines. Here a line break ends a sentence unless
-the next line visibly continues the last one, and a full stop ends one
-before anything but a lower-case word.
+together and split wrapped lines. Here a line break ends a sentence unless the
+next line visibly continues the last one (it starts in lower case after a word
+or a comma), a blank line or a bullet always does, and a full stop, question or
+exclamation mark ends one before anything but a lower-case word.
+
+The rules run on spaCy's token attribute arrays with numpy rather than token
+by token: this component sees every token of every note.
 """
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
+from spacy.attrs import IDX, IS_ALPHA, IS_LOWER, IS_SPACE, LENGTH, LIKE_NUM, LOWER, ORTH, SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.strings import hash_string
+from spacy.tokens import Doc
 
-FINAL = frozenset({".", "!", "?"})
-BULLETS = frozenset({"-", "*", "•", "·", "–", "—", "o", ">"})
-CONTINUES = frozenset({",", "and", "or", "of", "with", "to", "the", "a", "an", "in", "on", "for", "by", "/"})
+from nlp.extensions import doc_text
+
+FINAL = (".", "!", "?")
+BULLETS = ("-", "*", "•", "·", "–", "—", ">")
+LIST_CLOSERS = (".", ")")
+CONTINUES = (",", "and", "or", "of", "with", "to", "the", "a", "an", "in", "on", "for", "by", "/")
+_NEWLINE = re.compile("\n")
 
 
-def _is_list_item(token: Token) -> bool:
-    if token.text in BULLETS:
-        return True
-    nxt = token.nbor(1) if token.i + 1 < len(token.doc) else None
-    return token.like_num and nxt is not None and nxt.text in {".", ")"}
+def _hashes(words: tuple[str, ...]) -> np.ndarray:
+    return np.array([hash_string(w) for w in words], dtype=np.uint64)
 
 
 @Language.factory("cdss_sentences", assigns=["token.is_sent_start"])
@@ -31,27 +41,46 @@ def make_sentences(nlp: Language, name: str) -> ClinicalSentences:
 class ClinicalSentences:
     """Rule-based sentence splitter for notes; sets `Token.is_sent_start`."""
 
-    def __call__(self, doc: Doc) -> Doc:
-        previous: Token | None = None
-        newlines = 0
-        for token in doc:
-            if token.is_space:
-                newlines += token.text.count("\n")
-                token.is_sent_start = token.i == 0
-                continue
-            newlines += previous.whitespace_.count("\n") if previous is not None else 0
-            token.is_sent_start = previous is None or self._starts(previous, token, newlines)
-            previous, newlines = token, 0
-        return doc
+    def __init__(self) -> None:
+        self.final = _hashes(FINAL)
+        self.bullets = _hashes(BULLETS)
+        self.closers = _hashes(LIST_CLOSERS)
+        self.continues = _hashes(CONTINUES)
+        self.colon = np.uint64(hash_string(":"))
 
-    @staticmethod
-    def _starts(previous: Token, token: Token, newlines: int) -> bool:
-        if newlines >= 2 or (newlines and _is_list_item(token)):
-            return True
-        if previous.text in FINAL:
-            return not token.is_lower
-        if newlines:
-            # A wrapped line: the previous line stops mid-phrase and this one goes on in lower case.
-            wrapped = token.is_lower and (previous.is_alpha or previous.lower_ in CONTINUES) and previous.text != ":"
-            return not wrapped
-        return False
+    def __call__(self, doc: Doc) -> Doc:
+        if len(doc) == 0:
+            return doc
+        attrs = doc.to_array([IDX, LENGTH, IS_SPACE, IS_ALPHA, IS_LOWER, LIKE_NUM]).astype(np.int64)
+        start, length, space, alpha, lower, number = (attrs[:, i] for i in range(6))
+        orth = doc.to_array(ORTH).astype(np.uint64)
+        lower_orth = doc.to_array(LOWER).astype(np.uint64)
+        words = np.flatnonzero(space == 0)
+        starts = np.full(len(doc), -1, dtype=np.int64)
+        starts[0] = 1
+        if len(words) > 1:
+            current, previous = words[1:], words[:-1]
+            newlines = np.array([m.start() for m in _NEWLINE.finditer(doc_text(doc))], dtype=np.int64)
+            gap_start = start[previous] + length[previous]
+            breaks = np.searchsorted(newlines, start[current]) - np.searchsorted(newlines, gap_start)
+            following = np.minimum(current + 1, len(doc) - 1)
+            list_item = np.isin(orth[current], self.bullets) | (
+                (number[current] == 1) & np.isin(orth[following], self.closers) & (following != current)
+            )
+            after_final = np.isin(orth[previous], self.final)
+            wrapped = (
+                (lower[current] == 1)
+                & ((alpha[previous] == 1) | np.isin(lower_orth[previous], self.continues))
+                & (orth[previous] != self.colon)
+            )
+            begins = (
+                (breaks >= 2)
+                | ((breaks >= 1) & list_item)
+                | (after_final & (lower[current] == 0))
+                | ((breaks >= 1) & ~after_final & ~wrapped)
+            )
+            starts[current] = np.where(begins, 1, -1)
+        if words[0] != 0:
+            starts[words[0]] = 1
+        doc.from_array([SENT_START], starts.reshape(-1, 1).astype(np.uint64))
+        return doc

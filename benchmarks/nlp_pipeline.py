@@ -1,0 +1,124 @@
+"""Benchmark: the clinical NLP pipeline on the 207 ACI-bench visit notes.
+
+Prints, measured side by side in one run:
+- words per second of the full pipeline, and as a ratio to the scispaCy tokenizer alone;
+- cold start: a fresh process importing spaCy and loading the cached pipeline;
+- resident memory of that process after it has processed every note.
+
+    python benchmarks/nlp_pipeline.py [--notes ../shared/data/clinical-text-aci-bench] [--store URL] [--no-ner]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import spacy
+
+from cdss.settings import load_settings
+from kg import open_store
+from nlp import load_pipeline, ner_choice, pipeline_version
+from nlp.pipeline import cache_dir
+from nlp.tokenizer import blank_pipeline
+
+ACI_FILES = (
+    "train.csv",
+    "valid.csv",
+    "clinicalnlp_taskB_test1.csv",
+    "clinicalnlp_taskC_test2.csv",
+    "clef_taskC_test3.csv",
+)
+
+CHILD = """
+import json, resource, sys, time
+started = time.perf_counter()
+import spacy
+nlp = spacy.load(sys.argv[1])
+loaded = time.perf_counter() - started
+notes = json.load(open(sys.argv[2]))
+for doc in nlp.pipe(notes, batch_size=16):
+    pass
+print(json.dumps({"cold_start_s": loaded, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def read_notes(folder: Path) -> list[str]:
+    csv.field_size_limit(1 << 30)
+    notes = []
+    for name in ACI_FILES:
+        with (folder / name).open(encoding="utf-8", newline="") as handle:
+            notes += [row["note"] for row in csv.DictReader(handle)]
+    return notes
+
+
+def words(docs) -> int:
+    return sum(1 for doc in docs for t in doc if not t.is_space and not t.is_punct)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--notes",
+        type=Path,
+        default=Path(__file__).resolve().parents[2] / "shared" / "data" / "clinical-text-aci-bench",
+    )
+    parser.add_argument("--store", help="graph store URL (default: CDSS_STORE)")
+    parser.add_argument("--no-ner", action="store_true", help="benchmark the dictionary + fuzzy pipeline")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    settings = load_settings()
+    store = open_store(args.store or settings.store)
+    ner = ner_choice(settings, use_ner=not args.no_ner)
+    load_pipeline(store, settings, ner=ner)
+    # Measure the pipeline as a service loads it, from the cache, after one warm-up pass.
+    nlp = spacy.load(cache_dir(settings, store.graph_version, ner))
+    notes = read_notes(args.notes)
+    for _doc in nlp.pipe(notes[:20]):
+        pass
+    tokenizer = blank_pipeline()
+    total_words = words(tokenizer.pipe(notes))
+    print(f"{len(notes)} notes, {total_words:,} words; pipeline {pipeline_version(nlp)} ({', '.join(nlp.pipe_names)})")
+
+    rates = {"tokenizer": [], "pipeline": []}
+    for _ in range(args.repeat):
+        for name, runner in (("tokenizer", tokenizer), ("pipeline", nlp)):
+            started = time.perf_counter()
+            for _doc in runner.pipe(notes, batch_size=16):
+                pass
+            rates[name].append(total_words / (time.perf_counter() - started))
+    best = {name: max(values) for name, values in rates.items()}
+    print(f"scispaCy tokenizer alone: {best['tokenizer']:,.0f} words/s")
+    print(f"full pipeline:            {best['pipeline']:,.0f} words/s")
+    print(f"ratio pipeline / tokenizer: {best['pipeline'] / best['tokenizer']:.3f} (target >= 0.25)")
+
+    with open(Path(settings.data_dir) / "benchmark-notes.json", "w", encoding="utf-8") as handle:
+        json.dump(notes, handle)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(cache_dir(settings, store.graph_version, ner)),
+            str(Path(settings.data_dir) / "benchmark-notes.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (Path(settings.data_dir) / "benchmark-notes.json").unlink()
+    measured = json.loads(child.stdout.strip().splitlines()[-1])
+    print(
+        f"cold start (fresh process: import spaCy, load the cached pipeline): {measured['cold_start_s']:.2f} s "
+        "(target <= 5 s)"
+    )
+    print(f"resident memory after all notes: {measured['rss_mb']:.0f} MB (target <= 1024 MB)")
+
+
+if __name__ == "__main__":
+    main()
