@@ -11,6 +11,7 @@ past medical history -> historical), else the mention is present.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,13 +19,13 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
 
 from cdss.errors import InputError
 from cdss.types import Assertion
 from nlp.extensions import MENTIONS, TRIGGERS
 from nlp.resources import load_resource
 from nlp.sections import SectionIndex, section_rules
+from nlp.sentences import SentenceIndex
 
 FORWARD, BACKWARD, BIDIRECTIONAL = "FORWARD", "BACKWARD", "BIDIRECTIONAL"
 PSEUDO, TERMINATE = "PSEUDO", "TERMINATE"
@@ -66,6 +67,23 @@ class Trigger:
         return any(r.direction == TERMINATE for r in self.rules)
 
 
+class Triggers:
+    """A document's triggers in text order, found by sentence with a binary search."""
+
+    def __init__(self, triggers: list[Trigger]) -> None:
+        self.items = triggers
+        self.starts = [t.start for t in triggers]
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def within(self, first: int, last: int) -> list[Trigger]:
+        """The triggers wholly inside tokens [first, last)."""
+        low = bisect.bisect_left(self.starts, first)
+        high = bisect.bisect_left(self.starts, last)
+        return [t for t in self.items[low:high] if t.end <= last]
+
+
 class ContextEngine:
     """The trigger matcher and the scope rules, shared by the component and `cdss nlp assert`."""
 
@@ -80,15 +98,29 @@ class ContextEngine:
             self.matcher.add(literal, [nlp.make_doc(literal)])
         _, self.section_defaults = section_rules()
 
-    def triggers(self, doc: Doc) -> list[Trigger]:
-        spans = [Span(doc, s, e, label=m) for m, s, e in self.matcher(doc)]
-        return [Trigger(s.start, s.end, tuple(self.by_literal[s.label_])) for s in filter_spans(spans)]
+    def triggers(self, doc: Doc) -> Triggers:
+        """The document's triggers; of overlapping ones the longest (then the first) wins."""
+        taken: set[int] = set()
+        chosen: list[tuple[int, int, int]] = []
+        for match_id, start, end in sorted(self.matcher(doc), key=lambda m: (m[1] - m[2], m[1])):
+            if taken.isdisjoint(range(start, end)):
+                chosen.append((start, end, match_id))
+                taken.update(range(start, end))
+        strings = doc.vocab.strings
+        return Triggers([Trigger(s, e, tuple(self.by_literal[strings[m]])) for s, e, m in sorted(chosen)])
 
     def _applies(
-        self, rule: ContextRule, trigger: Trigger, start: int, end: int, sentence: Span, others: Sequence[Trigger]
+        self,
+        rule: ContextRule,
+        trigger: Trigger,
+        start: int,
+        end: int,
+        sentence: tuple[int, int],
+        others: Sequence[Trigger],
     ) -> bool:
+        first, last = sentence
         if rule.direction in (FORWARD, BIDIRECTIONAL) and start >= trigger.end:
-            limit = sentence.end if rule.max_scope is None else min(sentence.end, trigger.end + rule.max_scope)
+            limit = last if rule.max_scope is None else min(last, trigger.end + rule.max_scope)
             # A trigger right after this one ("no" + "family history of") combines with it
             # instead of ending its scope; one further along ("no fever, history of") ends it.
             for other in others:
@@ -98,7 +130,7 @@ class ContextEngine:
             if start < limit:
                 return True
         if rule.direction in (BACKWARD, BIDIRECTIONAL) and end <= trigger.start:
-            limit = sentence.start if rule.max_scope is None else max(sentence.start, trigger.start - rule.max_scope)
+            limit = first if rule.max_scope is None else max(first, trigger.start - rule.max_scope)
             for other in reversed(others):
                 if other.end < trigger.start and self._stops(other, rule):
                     limit = max(limit, other.end)
@@ -114,11 +146,17 @@ class ContextEngine:
         )
 
     def assertion(
-        self, doc: Doc, start: int, end: int, triggers: Sequence[Trigger], sections: SectionIndex | None = None
+        self,
+        doc: Doc,
+        start: int,
+        end: int,
+        triggers: Triggers,
+        sections: SectionIndex | None = None,
+        sentences: SentenceIndex | None = None,
     ) -> Assertion:
         """The assertion of the tokens [start, end)."""
-        sentence = doc[start].sent
-        local = [t for t in triggers if sentence.start <= t.start and t.end <= sentence.end]
+        sentence = (sentences or SentenceIndex(doc)).bounds(start)
+        local = triggers.within(*sentence)
         found: set[Assertion] = set()
         for trigger in local:
             if trigger.blocks or not (trigger.end <= start or trigger.start >= end):
@@ -150,9 +188,10 @@ class ContextAssertion:
         doc.spans[TRIGGERS] = [
             Span(doc, t.start, t.end, label=t.rules[0].category if t.rules else "UNKNOWN") for t in triggers
         ]
-        sections = SectionIndex(doc)
+        sections, sentences = SectionIndex(doc), SentenceIndex(doc)
         for mention in doc.spans.get(MENTIONS, []):
-            mention._.cdss_assertion = self.engine.assertion(doc, mention.start, mention.end, triggers, sections).value
+            assertion = self.engine.assertion(doc, mention.start, mention.end, triggers, sections, sentences)
+            mention._.cdss_assertion = assertion.value
             mention._.cdss_section = sections.at(mention.start)
         return doc
 
@@ -175,6 +214,7 @@ class SpanAsserter:
     def __call__(self, text: str, spans: Sequence[tuple[int, int]]) -> list[Assertion]:
         doc = self.nlp(text)
         triggers = self.engine.triggers(doc)
+        sentences = SentenceIndex(doc)
         out = []
         for start, end in spans:
             if not (0 <= start < end <= len(text)):
@@ -182,5 +222,5 @@ class SpanAsserter:
             span = doc.char_span(start, end, alignment_mode="expand")
             if span is None or not len(span):
                 raise InputError(f"span [{start}, {end}] covers no token")
-            out.append(self.engine.assertion(doc, span.start, span.end, triggers))
+            out.append(self.engine.assertion(doc, span.start, span.end, triggers, sentences=sentences))
         return out

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import nmslib
@@ -30,10 +31,11 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.strings import hash_string
 from spacy.tokens import Doc, Span
-from spacy.util import ensure_path
+from spacy.util import ensure_path, minibatch
 
 from nlp.extensions import DICTIONARY, FUZZY, NER
 from nlp.matcher import set_link
+from nlp.sentences import SentenceIndex
 from nlp.terms import TermHit, TermTable
 
 LABEL = "fuzzy"
@@ -42,7 +44,8 @@ VECTORIZER_FILE = "tfidf.json"
 KNOWN_FILE = "known_words.npy"
 MIN_WORD = 4
 MAX_WINDOW = 3
-PROMISING = 0.5
+WORD_MATCH = 0.8
+"""Edit similarity at which an unknown word counts as a (misspelt) word of a name."""
 EF_SEARCH = 60
 """HNSW search breadth: 60 finds the same misspellings as 100 in our checks at two thirds of the cost."""
 
@@ -186,24 +189,48 @@ class FuzzyLinker:
         else:
             self.generator = None
 
-    def _best(self, texts: list[str]) -> list[tuple[list[TermHit], float] | None]:
-        """For each text, the concepts of its best alias and the score, or None."""
-        if self.generator is None or not texts:
-            return [None] * len(texts)
-        results: list[tuple[list[TermHit], float] | None] = []
-        for text, candidates in zip(texts, self.generator(texts, self.k), strict=True):
-            best: tuple[float, str] | None = None
-            for candidate in candidates:
-                for alias, cosine in zip(candidate.aliases, candidate.similarities, strict=True):
-                    score = max(cosine, string_similarity(text, alias))
-                    if best is None or (score, -len(alias)) > (best[0], -len(best[1])):
-                        best = (score, alias)
-            results.append((self.table.lookup(best[1]), best[0]) if best else None)
-        return results
+    def _candidates(self, texts: list[str]) -> list[list[tuple[str, float]]]:
+        """For each text, its nearest aliases with their TF-IDF cosine.
 
-    def _link_ner(self, doc: Doc) -> None:
-        unlinked = [s for s in doc.spans.get(NER, []) if not s._.cdss_concept]
-        for span, best in zip(unlinked, self._best([s.text.casefold() for s in unlinked]), strict=True):
+        Each distinct text is looked up once: a batch of notes repeats its unknown words.
+        """
+        if self.generator is None or not texts:
+            return [[] for _ in texts]
+        unique = list(dict.fromkeys(texts))
+        found = {
+            text: [pair for c in candidates for pair in zip(c.aliases, c.similarities, strict=True)]
+            for text, candidates in zip(unique, self.generator(unique, self.k), strict=True)
+        }
+        return [found[text] for text in texts]
+
+    def _best(
+        self, text: str, pairs: list[tuple[str, float]], *, use_cosine: bool = True
+    ) -> tuple[list[TermHit], float] | None:
+        """The concepts of the best alias and its score, or None.
+
+        Multi-word texts may score by cosine, which forgives word order; a single
+        word scores by edit similarity alone, or "root" would pass for
+        "salvia miltiorrhiza root".
+        """
+        best: tuple[float, str] | None = None
+        for alias, cosine in pairs:
+            similarity = string_similarity(text, alias)
+            score = max(cosine, similarity) if use_cosine else similarity
+            if best is None or (score, -len(alias)) > (best[0], -len(best[1])):
+                best = (score, alias)
+        return (self.table.lookup(best[1]), best[0]) if best else None
+
+    @staticmethod
+    def _promising(word: str, pairs: list[tuple[str, float]]) -> bool:
+        """Whether a word is (nearly) a word of some candidate name, so that a window around
+        it might spell the whole name ("atrial fibrilation")."""
+        return any(string_similarity(word, part) >= WORD_MATCH for alias, _ in pairs for part in alias.split(" "))
+
+    def _link_ner(self, docs: list[Doc]) -> None:
+        unlinked = [s for doc in docs for s in doc.spans.get(NER, []) if not s._.cdss_concept]
+        texts = [s.text.casefold() for s in unlinked]
+        for span, text, pairs in zip(unlinked, texts, self._candidates(texts), strict=True):
+            best = self._best(text, pairs)
             if not best or not best[0] or best[1] < self.ner_threshold:
                 continue
             hits = [h for h in best[0] if compatible(span._.cdss_type, h.concept.label)]
@@ -224,12 +251,13 @@ class FuzzyLinker:
     def _windows(self, doc: Doc, words: Iterable[int], covered: set[int]) -> list[tuple[int, Span]]:
         """Windows of two and three words around each word, inside its sentence."""
         windows: list[tuple[int, Span]] = []
+        sentences = SentenceIndex(doc)
         for index in words:
-            sentence = doc[index].sent
+            first, last = sentences.bounds(index)
             for width in range(2, MAX_WINDOW + 1):
                 for start in range(index - width + 1, index + 1):
                     end = start + width
-                    if start < sentence.start or end > sentence.end:
+                    if start < first or end > last:
                         continue
                     window = doc[start:end]
                     if all(t.is_alpha and t.i not in covered for t in window):
@@ -237,31 +265,53 @@ class FuzzyLinker:
         return windows
 
     def __call__(self, doc: Doc) -> Doc:
-        self._link_ner(doc)
-        covered = {i for group in (DICTIONARY, NER) for s in doc.spans.get(group, []) for i in range(s.start, s.end)}
-        words = self._unknown_words(doc, covered)
-        singles = [(i, doc[i : i + 1]) for i in words]
-        single_best = self._best([w.text.casefold() for _, w in singles])
-        # Only words whose own lookup came anywhere near a name get the costlier multi-word windows.
-        promising = [i for (i, _), best in zip(singles, single_best, strict=True) if best and best[1] >= PROMISING]
-        multi = self._windows(doc, promising, covered)
-        candidates = list(zip(singles, single_best, strict=True))
-        candidates += zip(multi, self._best([w.text.casefold() for _, w in multi]), strict=True)
-        best_per_word: dict[int, tuple[float, int, Span, list[TermHit]]] = {}
-        for (word, window), best in candidates:
+        return self._link_batch([doc])[0]
+
+    def pipe(self, docs: Iterable[Doc], *, batch_size: int = 64) -> Iterator[Doc]:
+        """Link a batch of notes with one nearest-neighbour query per stage, not one per note."""
+        for batch in minibatch(docs, size=batch_size):
+            yield from self._link_batch(list(batch))
+
+    def _link_batch(self, docs: list[Doc]) -> list[Doc]:
+        self._link_ner(docs)
+        covered = [
+            {i for group in (DICTIONARY, NER) for s in doc.spans.get(group, []) for i in range(s.start, s.end)}
+            for doc in docs
+        ]
+        singles = [(d, i, doc[i : i + 1]) for d, doc in enumerate(docs) for i in self._unknown_words(doc, covered[d])]
+        texts = [w.text.casefold() for _, _, w in singles]
+        single_pairs = self._candidates(texts)
+        # Only words that resemble a word of some name get the costlier multi-word windows.
+        promising: dict[int, list[int]] = defaultdict(list)
+        for (d, i, _), text, pairs in zip(singles, texts, single_pairs, strict=True):
+            if self._promising(text, pairs):
+                promising[d].append(i)
+        multi = [(d, i, w) for d, words in promising.items() for i, w in self._windows(docs[d], words, covered[d])]
+        multi_texts = [w.text.casefold() for _, _, w in multi]
+        candidates = [
+            (single, self._best(text, pairs, use_cosine=False))
+            for single, text, pairs in zip(singles, texts, single_pairs, strict=True)
+        ]
+        candidates += [
+            (window, self._best(text, pairs))
+            for window, text, pairs in zip(multi, multi_texts, self._candidates(multi_texts), strict=True)
+        ]
+        best_per_word: dict[tuple[int, int], tuple[float, int, Span, list[TermHit]]] = {}
+        for (d, word, window), best in candidates:
             if not best or not best[0] or best[1] < self.threshold:
                 continue
             hits, score = best
-            current = best_per_word.get(word)
+            current = best_per_word.get((d, word))
             if current is None or (score, len(window)) > (current[0], current[1]):
-                best_per_word[word] = (score, len(window), window, hits)
-        spans: dict[tuple[int, int], Span] = {}
-        for score, _, window, hits in best_per_word.values():
-            span = Span(doc, window.start, window.end, label=LABEL, kb_id=hits[0].concept.id)
+                best_per_word[(d, word)] = (score, len(window), window, hits)
+        spans: list[dict[tuple[int, int], Span]] = [{} for _ in docs]
+        for (d, _), (score, _, window, hits) in best_per_word.items():
+            span = Span(docs[d], window.start, window.end, label=LABEL, kb_id=hits[0].concept.id)
             set_link(span, hits, method="fuzzy", confidence=round(score, 3))
-            spans.setdefault((span.start, span.end), span)
-        doc.spans[FUZZY] = [spans[k] for k in sorted(spans)]
-        return doc
+            spans[d].setdefault((span.start, span.end), span)
+        for doc, found in zip(docs, spans, strict=True):
+            doc.spans[FUZZY] = [found[k] for k in sorted(found)]
+        return docs
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
         path = ensure_path(path)

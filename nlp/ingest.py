@@ -266,16 +266,21 @@ class Ingester:
         return written, removed
 
 
-def record_edge_precision(store: GraphStore, *, hops: int = 1) -> dict:
+def record_edge_precision(store: GraphStore, *, hops: int = 1, min_support: int = 1) -> dict:
     """How many record-derived disease-finding edges the curated sources confirm.
 
     Counted over diseases that have both kinds of edge: exactly (same finding),
     and allowing the finding to be within `hops` IS_A steps of a curated one.
+    Record edges seen in fewer than `min_support` records are left out, to show
+    how precision grows with support.
     """
     record_pairs: dict[str, set[str]] = defaultdict(set)
     curated: dict[str, set[str]] = defaultdict(set)
     for edge in store.iter_edges(edge_type=EdgeType.HAS_FINDING):
-        (record_pairs if edge.provenance.source == SOURCE else curated)[edge.start].add(edge.end)
+        if edge.provenance.source != SOURCE:
+            curated[edge.start].add(edge.end)
+        elif edge.attributes.get("n_both", 0) >= min_support:
+            record_pairs[edge.start].add(edge.end)
     neighbours: dict[str, set[str]] = {}
 
     def near(finding: str) -> set[str]:

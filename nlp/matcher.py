@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import srsly
+from spacy.attrs import LOWER, ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.strings import hash_string
@@ -101,9 +102,12 @@ class ConceptMatcher:
                 set_link(span, hits, method="dictionary", confidence=CONFIDENCE_ABBREVIATION)
                 span._.cdss_expansion = abbreviation._.cdss_expansion
                 spans[(abbreviation.start, abbreviation.end)] = span
+        strings = self.vocab.strings
         for matcher, case_sensitive in ((self.lower, False), (self.orth, True)):
+            # Keys are rebuilt from the attribute hashes the matcher compared, not from Token objects.
+            hashes = doc.to_array(ORTH if case_sensitive else LOWER).tolist()
             for _, start, end in matcher(doc):
-                key = " ".join((t.text if case_sensitive else t.lower_) for t in doc[start:end])
+                key = " ".join(strings[h] for h in hashes[start:end])
                 hits = self.table.lookup(key, case_sensitive=case_sensitive)
                 if not hits or (start, end) in spans:
                     continue

@@ -15,21 +15,8 @@ from spacy.tokens import Doc, Span
 from cdss.types import Assertion, Mention, MentionMethod, NodeLabel
 from nlp.extensions import DICTIONARY, FUZZY, MENTIONS, NER, SECTION_HEADERS
 
-LABEL = "mention"
 METHOD_RANK = {"dictionary": 0, "fuzzy": 1, "ner": 2}
 HEAD_CONFIDENCE = 0.6
-
-
-COPIED = ("cdss_concept", "cdss_type", "cdss_method", "cdss_confidence", "cdss_alternates", "cdss_expansion")
-
-
-def _copy(span: Span) -> Span:
-    source = span._
-    mention = Span(span.doc, span.start, span.end, label=LABEL, kb_id=source.cdss_concept or "")
-    target = mention._
-    for name in COPIED:
-        setattr(target, name, getattr(source, name))
-    return mention
 
 
 def _inherit_head(span: Span, dictionary: list[Span]) -> None:
@@ -59,11 +46,12 @@ class MentionResolver:
         candidates = dictionary + list(doc.spans.get(FUZZY, [])) + ner
 
         def rank(span: Span) -> tuple:
+            ext = span._
             return (
-                -len(span),
-                span._.cdss_concept is None,
-                METHOD_RANK.get(span._.cdss_method or "ner", 3),
-                -span._.cdss_confidence,
+                span.start - span.end,
+                ext.cdss_concept is None,
+                METHOD_RANK.get(ext.cdss_method or "ner", 3),
+                -ext.cdss_confidence,
                 span.start,
             )
 
@@ -72,8 +60,9 @@ class MentionResolver:
         chosen: list[Span] = []
         for span in sorted(candidates, key=rank):
             if taken.isdisjoint(range(span.start, span.end)):
-                chosen.append(_copy(span))
+                chosen.append(span)
                 taken.update(range(span.start, span.end))
+        # The chosen spans keep their own label (dictionary, fuzzy or ner) and extension values.
         doc.spans[MENTIONS] = sorted(chosen, key=lambda s: s.start)
         return doc
 

@@ -12,6 +12,7 @@ by token: this component sees every token of every note.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 import numpy as np
@@ -84,3 +85,28 @@ class ClinicalSentences:
             starts[words[0]] = 1
         doc.from_array([SENT_START], starts.reshape(-1, 1).astype(np.uint64))
         return doc
+
+
+class SentenceIndex:
+    """Sentence bounds of one document: built once from the token array, asked many times.
+
+    `Token.sent` walks the tokens to find its sentence on every call; components
+    that ask for every mention's sentence use this instead.
+    """
+
+    def __init__(self, doc: Doc) -> None:
+        if not len(doc):
+            self.starts: list[int] = []
+        elif doc.has_annotation("SENT_START"):
+            flags = doc.to_array(SENT_START).astype(np.int64)
+            flags[0] = 1
+            self.starts = np.flatnonzero(flags == 1).tolist()
+        else:
+            self.starts = [0]
+        self.length = len(doc)
+
+    def bounds(self, token_index: int) -> tuple[int, int]:
+        """[start, end) token offsets of the sentence holding `token_index`."""
+        position = bisect.bisect_right(self.starts, token_index) - 1
+        end = self.starts[position + 1] if position + 1 < len(self.starts) else self.length
+        return self.starts[position], end

@@ -18,6 +18,7 @@ from nlp.context import SpanAsserter
 from nlp.extensions import MENTIONS
 from nlp.fuzzy import osa_distance
 from nlp.sections import section_at
+from nlp.sentences import SentenceIndex
 from nlp.terms import build_term_table, plural
 from nlp.tokenizer import blank_pipeline
 
@@ -138,6 +139,14 @@ def test_dictionary_links_with_assertion_and_section(pipeline):
         assert m.concept_type in (NodeLabel.DISEASE, NodeLabel.FINDING, NodeLabel.DRUG)
 
 
+def test_sentence_index_gives_each_token_its_sentence_bounds():
+    nlp = blank_pipeline()
+    nlp.add_pipe("cdss_sentences")
+    doc = nlp("BP 140/90. HR 88.\n- no vomiting")
+    index = SentenceIndex(doc)
+    assert [index.bounds(t.i) for t in doc] == [(t.sent.start, t.sent.end) for t in doc]
+
+
 def test_curated_abbreviations_and_defined_ones_link_through_their_expansion(pipeline):
     found = mentions_of(pipeline, "Seen for CAP. Earlier, cystic fibrosis (CF) was diagnosed; CF is stable.")
     assert ("CF", "DOID:1485", "present") in found
@@ -149,6 +158,34 @@ def test_misspellings_are_linked_by_the_fuzzy_linker(pipeline):
     fuzzy = {(m.text, m.concept_id) for m in mentions if m.method == MentionMethod.FUZZY}
     assert fuzzy == {("pnuemonia", "DOID:552"), ("amoxicilin", "DRUGBANK:DB01060")}
     assert all(0.8 <= m.confidence < 1 for m in mentions if m.method == MentionMethod.FUZZY)
+
+
+def test_fuzzy_windows_spell_out_multiword_names_and_single_words_need_edit_similarity(tmp_path):
+    store = open_store(str(tmp_path / "fuzzy.sqlite"), create=True)
+    store.upsert_nodes(
+        [
+            Concept("HP:0005110", NodeLabel.FINDING, "Atrial fibrillation"),
+            Concept("DRUGBANK:DB14337", NodeLabel.DRUG, "Salvia miltiorrhiza root"),
+        ]
+    )
+    store.set_meta({"graph_version": "test"})
+    nlp = build_pipeline(store)
+    found = extract_mentions(nlp, "Known atrial fibrilation. The miltiorrhizza was stopped.", max_chars=LIMIT)
+    assert [(m.text, m.concept_id, m.method) for m in found] == [
+        ("atrial fibrilation", "HP:0005110", MentionMethod.FUZZY)
+    ]
+
+
+def test_batched_fuzzy_linking_matches_one_note_at_a_time(pipeline):
+    notes = ["Three days of pnuemonia.", "No fever.", "Started amoxicilin for pnuemonia."] * 3
+
+    def linked(doc):
+        return [(s.start, s.end, s._.cdss_concept) for s in doc.spans[MENTIONS]]
+
+    one_by_one = [linked(pipeline(n)) for n in notes]
+    batched = [linked(doc) for doc in pipeline.pipe(notes)]
+    assert batched == one_by_one
+    assert one_by_one[2][-1][2] == "DOID:552"
 
 
 def test_overlaps_resolve_to_the_longest_span(pipeline):
