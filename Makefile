@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make run   - install everything, build the graph from real vocabularies, show what was built
+#   make run   - install everything, build the graph from real vocabularies and the NLP pipeline over it,
+#                show what was built
 #   make test  - install everything and run the test suite
 PYTHON ?= python3
 # Sources are fetched from CDSS_SOURCES_MIRROR, else from ../shared/data when it exists, else online.
@@ -21,12 +22,16 @@ run: install
 	$(BIN)/cdss data fetch $(if $(MIRROR),--mirror $(MIRROR)) || echo "some sources could not be fetched; building from those present"
 	$(BIN)/cdss kg build
 	$(BIN)/cdss kg stats --sources
+	$(BIN)/cdss nlp build
+	echo "No chest pain. Three days of fever and productive cough; mother had breast cancer." | $(BIN)/cdss nlp extract -
 
 test: install
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python benchmarks/build_graph.py $(if $(MIRROR),--mirror $(MIRROR))
+	$(BIN)/python benchmarks/nlp_pipeline.py --no-ner
+	$(BIN)/python benchmarks/ingest_records.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

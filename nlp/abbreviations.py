@@ -1,6 +1,8 @@
 """Abbreviations: those a note defines itself ("community-acquired pneumonia (CAP)"),
 found by scispaCy's AbbreviationDetector, and a curated list of clinical shorthand
-(SOB, HTN, DM2...) kept as data. Each becomes a span whose expansion is used for linking.
+(SOB, HTN, DM2...) kept as data. Each becomes a span whose expansion is used for linking;
+a defined one also records where its definition is, so that every use of the
+short form can mean what the definition means (see `nlp.mentions`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from nlp.extensions import ABBREVIATIONS, doc_text
 from nlp.resources import load_resource
 
 LABEL = "abbreviation"
+DEFINED = "defined"
 # Schwartz-Hearst definitions always sit in parentheses; without one, the detector has nothing to do.
 _PARENTHETICAL = re.compile(r"\([^()\n]{1,120}\)")
 
@@ -42,8 +45,10 @@ class ClinicalAbbreviations:
                 self.detector(doc)
         for short in doc._.abbreviations:
             long_form = short._.long_form
-            span = Span(doc, short.start, short.end, label=LABEL)
+            span = Span(doc, short.start, short.end, label=DEFINED)
             span._.cdss_expansion = long_form.text if isinstance(long_form, Span) else str(long_form)
+            if isinstance(long_form, Span):
+                span._.cdss_long_form = (long_form.start, long_form.end)
             spans[(span.start, span.end)] = span
         for _, start, end in self.matcher(doc):
             if (start, end) not in spans:

@@ -33,7 +33,7 @@ from spacy.strings import hash_string
 from spacy.tokens import Doc, Span
 from spacy.util import ensure_path, minibatch
 
-from nlp.extensions import DICTIONARY, FUZZY, NER
+from nlp.extensions import DICTIONARY, FUZZY, NER, candidate_link
 from nlp.matcher import set_link
 from nlp.sentences import SentenceIndex
 from nlp.terms import TermHit, TermTable
@@ -227,13 +227,14 @@ class FuzzyLinker:
         return any(string_similarity(word, part) >= WORD_MATCH for alias, _ in pairs for part in alias.split(" "))
 
     def _link_ner(self, docs: list[Doc]) -> None:
-        unlinked = [s for doc in docs for s in doc.spans.get(NER, []) if not s._.cdss_concept]
-        texts = [s.text.casefold() for s in unlinked]
-        for span, text, pairs in zip(unlinked, texts, self._candidates(texts), strict=True):
+        ner = [(s, candidate_link(s)) for doc in docs for s in doc.spans.get(NER, [])]
+        unlinked = [(s, link) for s, link in ner if not link.concept]
+        texts = [s.text.casefold() for s, _ in unlinked]
+        for (span, link), text, pairs in zip(unlinked, texts, self._candidates(texts), strict=True):
             best = self._best(text, pairs)
             if not best or not best[0] or best[1] < self.ner_threshold:
                 continue
-            hits = [h for h in best[0] if compatible(span._.cdss_type, h.concept.label)]
+            hits = [h for h in best[0] if compatible(link.type, h.concept.label)]
             if hits:
                 set_link(span, hits, method="ner", confidence=round(0.8 * best[1], 3))
 

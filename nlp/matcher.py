@@ -18,7 +18,7 @@ from spacy.strings import hash_string
 from spacy.tokens import Doc, Span
 from spacy.util import ensure_path
 
-from nlp.extensions import ABBREVIATIONS, DICTIONARY
+from nlp.extensions import ABBREVIATIONS, DICTIONARY, Link, set_candidate_link
 from nlp.terms import TermHit, TermTable
 
 LABEL = "dictionary"
@@ -46,13 +46,10 @@ def pattern_hashes(keys: Iterable[str]) -> list[list[int]]:
 
 
 def set_link(span: Span, hits: list[TermHit], *, method: str, confidence: float) -> None:
+    """Link a candidate span to the best of `hits`, keeping the others as alternates."""
     best = hits[0]
-    extension = span._
-    extension.cdss_concept = best.concept.id
-    extension.cdss_type = best.concept.label
-    extension.cdss_method = method
-    extension.cdss_confidence = confidence
-    extension.cdss_alternates = tuple(h.concept.id for h in hits[1:])
+    alternates = tuple(h.concept.id for h in hits[1:])
+    set_candidate_link(span, Link(best.concept.id, best.concept.label, method, confidence, alternates))
 
 
 @Language.factory("cdss_concept_matcher", assigns=["doc.spans"])

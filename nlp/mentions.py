@@ -5,31 +5,51 @@ ones the longest wins; among equally long ones a linked span beats an unlinked
 one, the dictionary beats fuzzy and NER, and higher confidence wins. An NER span
 that nothing could link inherits the concept of the dictionary span at its end
 (its head: "acute renal failure" -> renal failure), at lower confidence.
+
+An abbreviation the text defines means what its definition means: if the
+definition is a mention, each use of the short form becomes one with the same
+concept; if it is not ("hormone therapy (HT)"), no use of the short form is.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from cdss.types import Assertion, Mention, MentionMethod, NodeLabel
-from nlp.extensions import DICTIONARY, FUZZY, MENTIONS, NER, SECTION_HEADERS
+from nlp.extensions import (
+    ABBREVIATIONS,
+    DICTIONARY,
+    FUZZY,
+    MENTIONS,
+    NER,
+    SECTION_HEADERS,
+    Link,
+    candidate_link,
+    publish_link,
+)
 
 METHOD_RANK = {"dictionary": 0, "fuzzy": 1, "ner": 2}
 HEAD_CONFIDENCE = 0.6
+ABBREVIATION_LABEL = "abbreviation"
+ABBREVIATION_DISCOUNT = 0.9
 
 
-def _inherit_head(span: Span, dictionary: list[Span]) -> None:
-    heads = [d for d in dictionary if span.start <= d.start and d.end == span.end and d._.cdss_concept]
-    if heads and not span._.cdss_concept:
-        head = max(heads, key=lambda d: len(d))
-        if span._.cdss_type in (None, head._.cdss_type) or (
-            span._.cdss_type == "Disease" and head._.cdss_type == "Finding"
-        ):
-            span._.cdss_concept = head._.cdss_concept
-            span._.cdss_type = head._.cdss_type
-            span._.cdss_alternates = head._.cdss_alternates
-            span._.cdss_confidence = HEAD_CONFIDENCE
+def _with_head(span: Span, link: Link, dictionary: list[tuple[Span, Link]]) -> Link:
+    """An unlinked NER span takes the concept of the longest dictionary span ending where it ends."""
+    if link.concept:
+        return link
+    heads = [(d, h) for d, h in dictionary if span.start <= d.start and d.end == span.end and h.concept]
+    if not heads:
+        return link
+    _, head = max(heads, key=lambda pair: len(pair[0]))
+    if link.type in (None, head.type) or (link.type == "Disease" and head.type == "Finding"):
+        return replace(
+            link, concept=head.concept, type=head.type, alternates=head.alternates, confidence=HEAD_CONFIDENCE
+        )
+    return link
 
 
 @Language.factory("cdss_mentions", assigns=["doc.spans"])
@@ -39,32 +59,65 @@ def make_mentions(nlp: Language, name: str) -> MentionResolver:
 
 class MentionResolver:
     def __call__(self, doc: Doc) -> Doc:
-        dictionary = list(doc.spans.get(DICTIONARY, []))
-        ner = list(doc.spans.get(NER, []))
-        for span in ner:
-            _inherit_head(span, dictionary)
-        candidates = dictionary + list(doc.spans.get(FUZZY, [])) + ner
+        dictionary = [(s, candidate_link(s)) for s in doc.spans.get(DICTIONARY, [])]
+        fuzzy = [(s, candidate_link(s)) for s in doc.spans.get(FUZZY, [])]
+        ner = [(s, _with_head(s, candidate_link(s), dictionary)) for s in doc.spans.get(NER, [])]
 
-        def rank(span: Span) -> tuple:
-            ext = span._
+        def rank(candidate: tuple[Span, Link]) -> tuple:
+            span, link = candidate
             return (
                 span.start - span.end,
-                ext.cdss_concept is None,
-                METHOD_RANK.get(ext.cdss_method or "ner", 3),
-                -ext.cdss_confidence,
+                link.concept is None,
+                METHOD_RANK.get(link.method, 3),
+                -link.confidence,
                 span.start,
             )
 
         # A section header ("Family history:") names the section, not a finding of the patient.
         taken: set[int] = {i for h in doc.spans.get(SECTION_HEADERS, []) for i in range(h.start, h.end)}
-        chosen: list[Span] = []
-        for span in sorted(candidates, key=rank):
+        chosen: dict[tuple[int, int], tuple[Span, Link]] = {}
+        for span, link in sorted(dictionary + fuzzy + ner, key=rank):
             if taken.isdisjoint(range(span.start, span.end)):
-                chosen.append(span)
+                chosen[(span.start, span.end)] = (span, link)
                 taken.update(range(span.start, span.end))
-        # The chosen spans keep their own label (dictionary, fuzzy or ner) and extension values.
-        doc.spans[MENTIONS] = sorted(chosen, key=lambda s: s.start)
+        _follow_definitions(doc, chosen)
+        mentions = []
+        for key in sorted(chosen):
+            span, link = chosen[key]
+            publish_link(span, link)
+            mentions.append(span)
+        doc.spans[MENTIONS] = mentions
         return doc
+
+
+def _definition_mention(
+    chosen: dict[tuple[int, int], tuple[Span, Link]], start: int, end: int
+) -> tuple[Span, Link] | None:
+    """The mention that best covers a definition's tokens: most overlap, then the one ending last."""
+    overlapping = [(s, link) for s, link in chosen.values() if s.start < end and start < s.end]
+    if not overlapping:
+        return None
+    return max(overlapping, key=lambda pair: (min(pair[0].end, end) - max(pair[0].start, start), pair[0].end))
+
+
+def _follow_definitions(doc: Doc, chosen: dict[tuple[int, int], tuple[Span, Link]]) -> None:
+    for short in doc.spans.get(ABBREVIATIONS, []):
+        long_form = short._.cdss_long_form
+        if not long_form:
+            continue
+        definition = _definition_mention(chosen, *long_form)
+        key = (short.start, short.end)
+        current = chosen.get(key)
+        if definition is None:
+            chosen.pop(key, None)
+            continue
+        if current is not None and current[1].concept:
+            continue
+        if current is None and any(s.start < short.end and short.start < s.end for s, _ in chosen.values()):
+            continue
+        _, link = definition
+        span = Span(doc, short.start, short.end, label=ABBREVIATION_LABEL, kb_id=link.concept or "")
+        chosen[key] = (span, replace(link, confidence=round(link.confidence * ABBREVIATION_DISCOUNT, 3)))
 
 
 def doc_mentions(doc: Doc, record_id: str) -> list[Mention]:

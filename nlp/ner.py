@@ -10,9 +10,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from cdss.errors import ConfigError
-from nlp.extensions import NER, doc_text
+from nlp.extensions import NER, Link, doc_text, set_candidate_link
 
 LABEL = "ner"
+UNLINKED_CONFIDENCE = 0.5
 # NER labels of the biomedical corpora -> the concept type they stand for.
 TYPES = {"CHEMICAL": "Drug", "DRUG": "Drug", "DISEASE": "Disease", "FINDING": "Finding"}
 
@@ -21,9 +22,7 @@ def span_from_entity(doc: Doc, start_char: int, end_char: int, label: str) -> Sp
     span = doc.char_span(start_char, end_char, label=LABEL, alignment_mode="expand")
     if span is None or not span.text.strip():
         return None
-    span._.cdss_type = TYPES.get(label.upper(), label)
-    span._.cdss_method = "ner"
-    span._.cdss_confidence = 0.5
+    set_candidate_link(span, Link(None, TYPES.get(label.upper(), label), "ner", UNLINKED_CONFIDENCE))
     return span
 
 

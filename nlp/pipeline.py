@@ -35,7 +35,7 @@ from nlp.tokenizer import blank_pipeline
 from ontologies import CANONICAL_PREFIXES
 
 PIPELINE_NAME = "cdss_clinical"
-PIPELINE_REVISION = "1"
+PIPELINE_REVISION = "2"
 """Bump when a component changes in a way that makes cached pipelines stale."""
 CONCEPT_LABELS = (NodeLabel.DISEASE, NodeLabel.FINDING, NodeLabel.DRUG)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

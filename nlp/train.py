@@ -5,6 +5,10 @@ No pretrained vectors can be downloaded here, so the model learns its own
 hashed word, prefix, suffix and shape embeddings. NCBI-disease annotates only
 diseases, so in its documents any token that BC5CDR's training data calls a
 chemical is left unlabelled rather than taught as "not an entity".
+
+The usual recipe is two runs: one selects the number of epochs on devel, the
+second (`include_devel`) trains on train + devel for that many epochs and
+keeps the last, since devel can no longer judge it.
 """
 
 from __future__ import annotations
@@ -81,12 +85,14 @@ class TrainReport:
     best_f1: float = 0.0
     seconds: float = 0.0
     train_documents: int = 0
+    devel_in_training: bool = False
 
     def to_dict(self) -> dict:
         return {
             "out": str(self.out),
             "best_epoch": self.best_epoch,
-            "best_dev_ents_f": round(self.best_f1, 4),
+            "best_dev_ents_f": None if self.devel_in_training else round(self.best_f1, 4),
+            "devel_in_training": self.devel_in_training,
             "seconds": round(self.seconds, 1),
             "train_documents": self.train_documents,
             "epochs": self.epochs,
@@ -123,6 +129,18 @@ def _example(nlp: Language, document: Document, *, unlabelled: Callable[[str], b
     return Example.from_dict(doc, {"entities": tags})
 
 
+def _dev_scores(nlp: Language, dev: list[Example]) -> dict:
+    scores = nlp.evaluate(dev)
+    per_type = scores.get("ents_per_type") or {}
+    return {
+        "dev_p": round(scores["ents_p"], 4),
+        "dev_r": round(scores["ents_r"], 4),
+        "dev_f": round(scores["ents_f"], 4),
+        "dev_f_chemical": round(per_type.get("Chemical", {}).get("f", 0.0), 4),
+        "dev_f_disease": round(per_type.get("Disease", {}).get("f", 0.0), 4),
+    }
+
+
 def _plot(report: TrainReport, path: Path) -> None:
     import matplotlib
 
@@ -134,11 +152,12 @@ def _plot(report: TrainReport, path: Path) -> None:
     left.plot(epochs, [e["loss"] for e in report.epochs], color="tab:red", label="training loss")
     left.set_xlabel("epoch")
     left.set_ylabel("NER loss", color="tab:red")
-    right = left.twinx()
-    for key, style in (("dev_f", "-"), ("dev_f_chemical", "--"), ("dev_f_disease", ":")):
-        right.plot(epochs, [e[key] for e in report.epochs], style, color="tab:blue", label=key)
-    right.set_ylabel("BC5CDR devel F1", color="tab:blue")
-    right.legend(loc="lower right")
+    if not report.devel_in_training:
+        right = left.twinx()
+        for key, style in (("dev_f", "-"), ("dev_f_chemical", "--"), ("dev_f_disease", ":")):
+            right.plot(epochs, [e[key] for e in report.epochs], style, color="tab:blue", label=key)
+        right.set_ylabel("BC5CDR devel F1", color="tab:blue")
+        right.legend(loc="lower right")
     fig.suptitle("cdss NER training")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -156,10 +175,14 @@ def train_ner(
     depth: int = 4,
     dropout: float = 0.2,
     limit: int | None = None,
+    include_devel: bool = False,
     show_progress: bool | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> TrainReport:
-    """Train, keep the epoch with the best devel F1, save it to `out` with its metrics."""
+    """Train, keep the epoch with the best devel F1, save it to `out` with its metrics.
+
+    With `include_devel`, train on devel too for exactly `max_epochs` epochs and keep the last.
+    """
     started = time.perf_counter()
     random.seed(seed)
     spacy.util.fix_random_seed(seed)
@@ -177,8 +200,10 @@ def train_ner(
         _example(nlp, d, unlabelled=chemical_words.__contains__) for d in ncbi_docs
     ]
     dev = [_example(nlp, d) for d in dev_docs]
+    if include_devel:
+        train += dev
     optimizer = nlp.initialize(lambda: train)
-    report = TrainReport(out=out, train_documents=len(train))
+    report = TrainReport(out=out, train_documents=len(train), devel_in_training=include_devel)
     best_bytes: bytes | None = None
     stale = 0
     for epoch in progress(
@@ -188,35 +213,36 @@ def train_ner(
         losses: dict[str, float] = {}
         for batch in minibatch(train, size=compounding(4.0, 32.0, 1.001)):
             nlp.update(batch, drop=dropout, sgd=optimizer, losses=losses)
-        scores = nlp.evaluate(dev)
-        per_type = scores.get("ents_per_type") or {}
-        row = {
-            "epoch": epoch,
-            "loss": round(losses.get("ner", 0.0), 2),
-            "dev_p": round(scores["ents_p"], 4),
-            "dev_r": round(scores["ents_r"], 4),
-            "dev_f": round(scores["ents_f"], 4),
-            "dev_f_chemical": round(per_type.get("Chemical", {}).get("f", 0.0), 4),
-            "dev_f_disease": round(per_type.get("Disease", {}).get("f", 0.0), 4),
-            "seconds": round(time.perf_counter() - started, 1),
-        }
+        row = {"epoch": epoch, "loss": round(losses.get("ner", 0.0), 2)}
+        if not include_devel:
+            row.update(_dev_scores(nlp, dev))
+        row["seconds"] = round(time.perf_counter() - started, 1)
         report.epochs.append(row)
         log(json.dumps(row))
-        if row["dev_f"] > report.best_f1:
+        if include_devel:
+            report.best_epoch = epoch
+        elif row["dev_f"] > report.best_f1:
             report.best_f1, report.best_epoch, stale = row["dev_f"], epoch, 0
             best_bytes = nlp.to_bytes()
         else:
             stale += 1
             if stale >= patience:
                 break
-    if best_bytes is not None:
+    if best_bytes is not None and not include_devel:
         nlp.from_bytes(best_bytes)
     report.seconds = time.perf_counter() - started
     nlp.meta.update(
         name="cdss_ner",
         version="1",
-        description="Chemical and disease NER trained from scratch on BC5CDR train (+ NCBI-disease train)",
-        cdss={"best_epoch": report.best_epoch, "best_dev_ents_f": report.best_f1, "seed": seed},
+        description="Chemical and disease NER trained from scratch on BC5CDR train"
+        + (" and devel" if include_devel else "")
+        + " (+ NCBI-disease train)",
+        cdss={
+            "best_epoch": report.best_epoch,
+            "best_dev_ents_f": None if include_devel else report.best_f1,
+            "devel_in_training": include_devel,
+            "seed": seed,
+        },
     )
     out.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out)

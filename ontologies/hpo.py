@@ -29,6 +29,9 @@ DEFAULT_LICENSE = "HPO license, free to use with attribution (https://hpo.jax.or
 PHENOTYPIC_ABNORMALITY = "HP:0000118"
 PAST_MEDICAL_HISTORY = "HP:0032443"
 FINDING_ROOTS = (PHENOTYPIC_ABNORMALITY, PAST_MEDICAL_HISTORY)
+HEALTH_STATUS = "HP:0032319"
+"""Affected / Unaffected / Healthy describe a relative in a pedigree, not a finding in a patient;
+as findings they would match "healthy volunteers" in every abstract."""
 
 # HPO's frequency subontology: the range each term stands for, from its definition.
 FREQUENCY_TERMS: dict[str, tuple[float, float]] = {
@@ -126,7 +129,8 @@ def release_from_obo(doc: OboDocument) -> SourceRelease:
 
 def findings_from_obo(doc: OboDocument, release: SourceRelease) -> SourceData:
     """Finding nodes and their IS_A links from the phenotype and history subtrees."""
-    return concepts_from_terms(doc, descendants(doc.terms, FINDING_ROOTS), label=NodeLabel.FINDING, release=release)
+    kept = descendants(doc.terms, FINDING_ROOTS) - descendants(doc.terms, [HEALTH_STATUS])
+    return concepts_from_terms(doc, kept, label=NodeLabel.FINDING, release=release)
 
 
 @dataclass(slots=True)

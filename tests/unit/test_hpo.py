@@ -4,7 +4,15 @@ import pytest
 
 from cdss.errors import SourceParseError
 from cdss.types import EdgeType, NodeLabel
-from ontologies.hpo import Frequency, load_hpo, parse_frequency, pool_frequencies
+from ontologies.hpo import (
+    Frequency,
+    findings_from_obo,
+    load_hpo,
+    parse_frequency,
+    pool_frequencies,
+    release_from_obo,
+)
+from ontologies.obo import parse_obo_lines
 from tests.fixtures import HPOA_HEADER
 
 
@@ -109,3 +117,31 @@ def test_wrong_header_is_rejected(tmp_path, tiny_paths):
     path.write_text("disease\tterm\n", encoding="utf-8")
     with pytest.raises(SourceParseError, match=r"bad\.hpoa:1: expected the HPOA header"):
         load_hpo(tiny_paths["hp.obo"], path)
+
+
+def test_history_terms_are_findings_but_pedigree_health_status_is_not():
+    lines = """\
+format-version: 1.2
+
+[Term]
+id: HP:0032443
+name: Past medical history
+
+[Term]
+id: HP:0032316
+name: Family history
+is_a: HP:0032443
+
+[Term]
+id: HP:0032319
+name: Health status
+is_a: HP:0032316
+
+[Term]
+id: HP:0032322
+name: Healthy
+is_a: HP:0032319
+""".splitlines()
+    doc = parse_obo_lines(lines, "hp.obo")
+    data = findings_from_obo(doc, release_from_obo(doc))
+    assert {c.id for c in data.concepts} == {"HP:0032443", "HP:0032316"}

@@ -9,14 +9,17 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokens import Span
 
 from cdss.errors import InputError
 from cdss.types import Assertion, Concept, MentionMethod, NodeLabel
 from kg import open_store
 from nlp import build_pipeline, extract_mentions, pipeline_version
 from nlp.context import SpanAsserter
-from nlp.extensions import MENTIONS
+from nlp.extensions import DICTIONARY, MENTIONS, NER, Link, set_candidate_link
 from nlp.fuzzy import osa_distance
+from nlp.mentions import MentionResolver
+from nlp.pipeline import PIPELINE_REVISION
 from nlp.sections import section_at
 from nlp.sentences import SentenceIndex
 from nlp.terms import build_term_table, plural
@@ -259,4 +262,41 @@ def test_saved_pipeline_reloads_with_spacy_load_alone(pipeline, tmp_path):
     out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [["fever", "HP:0001945", "negated"], ["pneumonia", "DOID:552", "present"]]
     assert spacy.load(path).meta["cdss"] == pipeline.meta["cdss"]
-    assert pipeline_version(pipeline).startswith("cdss_clinical-1-")
+    assert pipeline_version(pipeline).startswith(f"cdss_clinical-{PIPELINE_REVISION}-")
+
+
+def _doc_with_candidates(text, candidates):
+    """A note run through the rule components, with hand-made candidate spans (group, start, end, link)."""
+    nlp = blank_pipeline()
+    for name in ("cdss_sentences", "cdss_sections", "cdss_abbreviations"):
+        nlp.add_pipe(name)
+    doc = nlp(text)
+    groups = {}
+    for group, start, end, link in candidates:
+        span = Span(doc, start, end, label=link.method)
+        set_candidate_link(span, link)
+        groups.setdefault(group, []).append(span)
+    for group, spans in groups.items():
+        doc.spans[group] = spans
+    return MentionResolver()(doc)
+
+
+def test_candidates_over_the_same_text_keep_their_own_links():
+    drug = Link("DRUGBANK:DB01362", "Drug", "dictionary", 1.0)
+    doc = _doc_with_candidates(
+        "Iohexol was given.", [(DICTIONARY, 0, 1, drug), (NER, 0, 1, Link(None, "Disease", "ner", 0.5))]
+    )
+    assert [(s.text, s._.cdss_concept, s._.cdss_type, s._.cdss_method) for s in doc.spans[MENTIONS]] == [
+        ("Iohexol", "DRUGBANK:DB01362", "Drug", "dictionary")
+    ]
+
+
+def test_a_defined_abbreviation_means_what_its_definition_means():
+    text = "Hormone therapy (HT) was stopped. Acute kidney injury (AKI) followed HT. AKI resolved."
+    unlinked = Link(None, "Disease", "ner", 0.5)
+    aki = Link("HP:0001919", "Finding", "dictionary", 1.0)
+    # Tokens 3 and 15 are "HT", 12 and 17 "AKI", 8-10 "Acute kidney injury".
+    candidates = [(NER, 3, 4, unlinked), (NER, 15, 16, unlinked), (NER, 12, 13, unlinked), (DICTIONARY, 8, 11, aki)]
+    doc = _doc_with_candidates(text, candidates)
+    found = [(s.text, s._.cdss_concept, s._.cdss_confidence) for s in doc.spans[MENTIONS]]
+    assert found == [("Acute kidney injury", "HP:0001919", 1.0), ("AKI", "HP:0001919", 0.9), ("AKI", "HP:0001919", 0.9)]
