@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -34,6 +35,7 @@ ACI_FILES = (
     "clef_taskC_test3.csv",
 )
 
+COLD_STARTS = 3
 BATCH = 32
 """Notes per `nlp.pipe` batch, as `cdss ingest records` sends them."""
 
@@ -102,24 +104,28 @@ def main() -> None:
 
     with open(Path(settings.data_dir) / "benchmark-notes.json", "w", encoding="utf-8") as handle:
         json.dump(notes, handle)
-    child = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            str(cache_dir(settings, store.graph_version, ner)),
-            str(Path(settings.data_dir) / "benchmark-notes.json"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    runs = []
+    for _ in range(COLD_STARTS):
+        child = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                str(cache_dir(settings, store.graph_version, ner)),
+                str(Path(settings.data_dir) / "benchmark-notes.json"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
     (Path(settings.data_dir) / "benchmark-notes.json").unlink()
-    measured = json.loads(child.stdout.strip().splitlines()[-1])
+    starts = sorted(run["cold_start_s"] for run in runs)
     print(
-        f"cold start (fresh process: import spaCy, load the cached pipeline): {measured['cold_start_s']:.2f} s "
-        "(target <= 5 s)"
+        "cold start (fresh process: import spaCy, load the cached pipeline): "
+        f"median {statistics.median(starts):.2f} s of {', '.join(f'{s:.2f}' for s in starts)} (target <= 5 s)"
     )
+    measured = {"rss_mb": max(run["rss_mb"] for run in runs)}
     print(f"resident memory after all notes: {measured['rss_mb']:.0f} MB (target <= 1024 MB)")
 
 
