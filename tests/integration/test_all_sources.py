@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,34 +11,14 @@ from cdss.types import EdgeType, NodeLabel
 from kg import Direction, open_store
 from ontologies.cxr import cxr_label_map
 from ontologies.ddxplus import condition_id
+from tests.integration.conftest import MIRROR
 
 pytestmark = pytest.mark.integration
 
-MIRROR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-def _cdss(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", "from cdss.cli import main; main()", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory) -> tuple[Path, dict]:
-    if not MIRROR.is_dir():
-        pytest.skip(f"no source mirror at {MIRROR}: the shared data folder is not checked out beside the project")
-    data_dir = tmp_path_factory.mktemp("all-sources")
-    env = {**os.environ, "CDSS_DATA_DIR": str(data_dir), "CDSS_PROGRESS": "0"}
-    env.pop("CDSS_STORE", None)
-    fetched = _cdss("data", "fetch", "--mirror", str(MIRROR), env=env)
-    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
-    built = _cdss("kg", "build", "--json", env=env)
-    assert built.returncode == 0, built.stderr
-    return data_dir / "graph.sqlite", json.loads(built.stdout)
+def full(all_sources) -> tuple[Path, dict]:
+    return all_sources.graph, all_sources.report
 
 
 def _edges(stats, source: str, edge_type: str) -> int:

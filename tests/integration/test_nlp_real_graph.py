@@ -1,0 +1,74 @@
+"""The NLP pipeline over the graph built from every source, on a real-looking note and real corpora."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cdss.settings import load_settings
+from kg import open_store
+from nlp import extract_mentions, ner_choice
+from nlp.corpora import read_pubtator
+from nlp.evaluate import evaluate
+from nlp.pipeline import load_pipeline
+from tests.integration.conftest import MIRROR
+
+pytestmark = pytest.mark.integration
+
+NOTE = (
+    "HPI: 67 year old with three days of fever, productive cough and shortness of breath. "
+    "Denies chest pain. No hemoptysis.\n"
+    "PMH: HTN, DM2. History of stroke in 2010.\n"
+    "Family history: mother had breast cancer.\n"
+    "Medications: metformin, lisinopril.\n"
+    "Assessment: community-acquired pneumonia (CAP). Rule out pulmonary embolism.\n"
+    "Plan: start amoxicilin; return if chest pain develops."
+)
+
+
+@pytest.fixture(scope="module")
+def pipeline(all_sources, monkeypatch_module):
+    monkeypatch_module.setenv("CDSS_DATA_DIR", str(all_sources.data_dir))
+    monkeypatch_module.delenv("CDSS_STORE", raising=False)
+    settings = load_settings()
+    store = open_store(settings.store)
+    yield store, load_pipeline(store, settings, ner=ner_choice(settings, use_ner=False)), settings
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_a_clinical_note_gives_linked_asserted_mentions(pipeline):
+    _, nlp, settings = pipeline
+    found = {
+        (m.text, m.concept_id, m.assertion.value, m.method.value)
+        for m in extract_mentions(nlp, NOTE, max_chars=settings.max_text_chars)
+    }
+    assert {
+        ("fever", "HP:0001945", "present", "dictionary"),
+        ("chest pain", "HP:0100749", "negated", "dictionary"),
+        ("hemoptysis", "HP:0002105", "negated", "dictionary"),
+        ("HTN", "DOID:10763", "historical", "dictionary"),
+        ("stroke", "DOID:0051061", "historical", "dictionary"),
+        ("breast cancer", "DOID:1612", "family", "dictionary"),
+        ("metformin", "DRUGBANK:DB00331", "present", "dictionary"),
+        ("CAP", "DOID:552", "present", "dictionary"),
+        ("pulmonary embolism", "DOID:9477", "possible", "dictionary"),
+        ("amoxicilin", "DRUGBANK:DB01060", "present", "fuzzy"),
+        ("chest pain", "HP:0100749", "hypothetical", "dictionary"),
+    } <= found
+
+
+def test_dictionary_and_fuzzy_matching_holds_its_f1_on_bc5cdr_test_abstracts(pipeline):
+    store, nlp, settings = pipeline
+    documents = read_pubtator(Path(MIRROR / "bc5cdr" / "CDR_TestSet.PubTator.txt"))[:100]
+    report = evaluate(nlp, documents, max_chars=settings.max_text_chars, store=store).to_dict()
+    # These 100 abstracts score 0.78 (Chemical), 0.73 (Disease) and 0.78 linking accuracy this way.
+    assert report["exact"]["Chemical"]["f1"] >= 0.74
+    assert report["exact"]["Disease"]["f1"] >= 0.69
+    assert report["linking"]["accuracy"] >= 0.74
