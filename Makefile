@@ -24,6 +24,7 @@ run: install
 	$(BIN)/cdss kg stats --sources
 	$(BIN)/cdss nlp build
 	echo "No chest pain. Three days of fever and productive cough; mother had breast cancer." | $(BIN)/cdss nlp extract -
+	$(BIN)/cdss rank --cases examples/cases.jsonl --top 3 --brief
 
 test: install
 	$(BIN)/python -m pytest
@@ -32,6 +33,7 @@ bench: install
 	$(BIN)/python benchmarks/build_graph.py $(if $(MIRROR),--mirror $(MIRROR))
 	$(BIN)/python benchmarks/nlp_pipeline.py --no-ner
 	$(BIN)/python benchmarks/ingest_records.py
+	$(BIN)/python benchmarks/rank_cases.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

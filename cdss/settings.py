@@ -44,6 +44,10 @@ class Settings:
     """Keep ingested record text in the graph (`CDSS_STORE_RECORD_TEXT`; off by default)."""
     record_id_key: str | None
     """Secret for hashing record ids (`CDSS_RECORD_ID_KEY`); else a key file in the data folder."""
+    prior_common: float
+    """Prior odds of a common disease (DO, ICD-10-CM) relative to a rare one (OMIM/ORPHA) (`CDSS_PRIOR_COMMON`)."""
+    prior_ddxplus: float
+    """Prior odds of a DDXPlus condition (frequent in primary and emergency care) relative to a rare disease."""
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:
@@ -61,6 +65,19 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
         raise ConfigError(f"{PREFIX}{name}={raw!r} is not an integer") from None
     if value < minimum:
         raise ConfigError(f"{PREFIX}{name}={value} must be at least {minimum}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a number") from None
+    if not value >= minimum or value == float("inf"):
+        raise ConfigError(f"{PREFIX}{name}={raw} must be a finite number of at least {minimum}")
     return value
 
 
@@ -103,4 +120,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_text_chars=_int(env, "MAX_TEXT_CHARS", 1_000_000, minimum=1),
         store_record_text=bool(_tristate(env, "STORE_RECORD_TEXT")),
         record_id_key=env.get(PREFIX + "RECORD_ID_KEY") or None,
+        prior_common=_float(env, "PRIOR_COMMON", 30.0, minimum=1e-6),
+        prior_ddxplus=_float(env, "PRIOR_DDXPLUS", 500.0, minimum=1e-6),
     )

@@ -190,3 +190,17 @@ class Mention:
     section: str | None
     confidence: float
     method: MentionMethod
+
+    def to_dict(self) -> dict[str, Any]:
+        """The mention as JSON, without the record id (the caller knows which record it asked about)."""
+        return {
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "concept_id": self.concept_id,
+            "concept_type": str(self.concept_type) if self.concept_type else None,
+            "assertion": str(self.assertion),
+            "section": self.section,
+            "method": str(self.method),
+            "confidence": self.confidence,
+        }

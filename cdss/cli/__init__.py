@@ -46,11 +46,15 @@ def _register() -> None:
     from cdss.cli.data import data
     from cdss.cli.kg import kg
     from cdss.cli.nlp import ingest, nlp
+    from cdss.cli.rank import evaluate, rank_command, related_command
 
     cli.add_command(data)
     cli.add_command(kg)
     cli.add_command(nlp)
     cli.add_command(ingest)
+    cli.add_command(rank_command)
+    cli.add_command(related_command)
+    cli.add_command(evaluate)
 
 
 _register()

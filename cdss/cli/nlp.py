@@ -68,20 +68,7 @@ def extract_command(source: str, store_url: str | None, as_json: bool, no_ner: b
             {
                 "pipeline_version": pipeline_version(pipeline),
                 "graph_version": store.graph_version,
-                "mentions": [
-                    {
-                        "start": m.start,
-                        "end": m.end,
-                        "text": m.text,
-                        "concept_id": m.concept_id,
-                        "concept_type": m.concept_type,
-                        "assertion": m.assertion,
-                        "section": m.section,
-                        "method": m.method,
-                        "confidence": m.confidence,
-                    }
-                    for m in mentions
-                ],
+                "mentions": [m.to_dict() for m in mentions],
             }
         )
         return

@@ -57,6 +57,9 @@ def test_settings_defaults_and_overrides(tmp_path: Path):
         {"CDSS_DATA_DIR": str(tmp_path), "CDSS_STORE": "/x/g.sqlite", "CDSS_BATCH_SIZE": "50", "CDSS_PROGRESS": "off"}
     )
     assert (custom.store, custom.batch_size, custom.progress) == ("/x/g.sqlite", 50, False)
+    assert (settings.prior_common, settings.prior_ddxplus) == (30.0, 500.0)
+    priors = load_settings({"CDSS_PRIOR_COMMON": "5", "CDSS_PRIOR_DDXPLUS": "2.5e2"})
+    assert (priors.prior_common, priors.prior_ddxplus) == (5.0, 250.0)
 
 
 @pytest.mark.parametrize(
@@ -66,6 +69,9 @@ def test_settings_defaults_and_overrides(tmp_path: Path):
         ({"CDSS_BATCH_SIZE": "0"}, "CDSS_BATCH_SIZE=0 must be at least 1"),
         ({"CDSS_PROGRESS": "maybe"}, "CDSS_PROGRESS='maybe'"),
         ({"CDSS_LOG_LEVEL": "chatty"}, "CDSS_LOG_LEVEL='CHATTY'"),
+        ({"CDSS_PRIOR_COMMON": "many"}, "CDSS_PRIOR_COMMON='many' is not a number"),
+        ({"CDSS_PRIOR_DDXPLUS": "-1"}, "CDSS_PRIOR_DDXPLUS=-1 must be a finite number"),
+        ({"CDSS_PRIOR_DDXPLUS": "nan"}, "CDSS_PRIOR_DDXPLUS=nan must be a finite number"),
     ],
 )
 def test_bad_settings_name_the_variable(env, message):

@@ -1,0 +1,154 @@
+"""A case: what is known about one patient, checked and parsed from plain data.
+
+The same parser serves `cdss rank` (JSON lines) and the API, so both refuse
+the same bad input with the same message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cdss.curies import normalize_curie
+from cdss.errors import InputError, InvalidCurieError
+
+SEXES = ("female", "male")
+CASE_FIELDS = frozenset({"id", "present", "absent", "text", "image_findings", "medications", "age", "sex"})
+MAX_ITEMS = 500
+MAX_AGE = 130
+
+
+@dataclass(frozen=True, slots=True)
+class StatedFinding:
+    """A concept the case states present or absent, with how sure the caller is."""
+
+    id: str
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFinding:
+    """One output of an image model: a label it emits (or a finding CURIE) and its probability."""
+
+    label: str
+    probability: float
+    model: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Case:
+    id: str = ""
+    present: tuple[StatedFinding, ...] = ()
+    absent: tuple[StatedFinding, ...] = ()
+    text: str | None = None
+    image_findings: tuple[ImageFinding, ...] = ()
+    medications: tuple[str, ...] = ()
+    age: float | None = None
+    sex: str | None = None
+
+
+def _probability(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(f"{where} must be a number between 0 and 1, got {value!r}")
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"{where} must be between 0 and 1, got {value}")
+    return float(value)
+
+
+def _list(data: Mapping[str, Any], key: str) -> list:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"'{key}' must be a list, got {type(value).__name__}")
+    if len(value) > MAX_ITEMS:
+        raise InputError(f"'{key}' has {len(value)} items; at most {MAX_ITEMS} are accepted")
+    return value
+
+
+def _curie(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"{where} must be a CURIE string such as HP:0001945, got {value!r}")
+    try:
+        return normalize_curie(value)
+    except InvalidCurieError as error:
+        raise InputError(f"{where}: {error}") from None
+
+
+def _stated(items: Sequence[Any], key: str) -> tuple[StatedFinding, ...]:
+    out = []
+    for i, item in enumerate(items):
+        where = f"{key}[{i}]"
+        if isinstance(item, str):
+            out.append(StatedFinding(_curie(item, where)))
+        elif isinstance(item, Mapping):
+            unknown = set(item) - {"id", "confidence"}
+            if unknown:
+                raise InputError(f"{where} has unknown fields {sorted(unknown)}; expected id and confidence")
+            confidence = _probability(item.get("confidence", 1.0), f"{where}.confidence")
+            out.append(StatedFinding(_curie(item.get("id"), f"{where}.id"), confidence))
+        else:
+            raise InputError(f"{where} must be a CURIE or {{'id', 'confidence'}}, got {item!r}")
+    return tuple(out)
+
+
+def _images(items: Sequence[Any]) -> tuple[ImageFinding, ...]:
+    out = []
+    for i, item in enumerate(items):
+        where = f"image_findings[{i}]"
+        if not isinstance(item, Mapping):
+            raise InputError(f"{where} must be an object with label, probability and model, got {item!r}")
+        label = item.get("label")
+        if not isinstance(label, str) or not label.strip():
+            raise InputError(f"{where}.label must be a non-empty string, got {label!r}")
+        model = item.get("model", "")
+        if not isinstance(model, str):
+            raise InputError(f"{where}.model must be a string, got {model!r}")
+        out.append(ImageFinding(label.strip(), _probability(item.get("probability"), f"{where}.probability"), model))
+    return tuple(out)
+
+
+def parse_case(data: Any) -> Case:
+    """A `Case` from a JSON-like mapping; every problem is an `InputError` naming the field."""
+    if not isinstance(data, Mapping):
+        raise InputError(f"a case must be a JSON object, got {type(data).__name__}")
+    unknown = set(data) - CASE_FIELDS
+    if unknown:
+        raise InputError(f"unknown case fields {sorted(map(str, unknown))}; expected some of {sorted(CASE_FIELDS)}")
+    case_id = data.get("id", "")
+    if not isinstance(case_id, str | int) or isinstance(case_id, bool):
+        raise InputError(f"'id' must be a string, got {case_id!r}")
+    text = data.get("text")
+    if text is not None and not isinstance(text, str):
+        raise InputError(f"'text' must be a string, got {type(text).__name__}")
+    medications = _list(data, "medications")
+    for i, medication in enumerate(medications):
+        if not isinstance(medication, str) or not medication.strip():
+            raise InputError(f"medications[{i}] must be a drug name or CURIE, got {medication!r}")
+    age = data.get("age")
+    if age is not None:
+        if isinstance(age, bool) or not isinstance(age, int | float) or not math.isfinite(age):
+            raise InputError(f"'age' must be a number of years, got {age!r}")
+        if not 0 <= age <= MAX_AGE:
+            raise InputError(f"'age' must be between 0 and {MAX_AGE} years, got {age}")
+    sex = data.get("sex")
+    if sex is not None:
+        if not isinstance(sex, str) or sex.strip().lower() not in SEXES:
+            raise InputError(f"'sex' must be one of {list(SEXES)}, got {sex!r}")
+        sex = sex.strip().lower()
+    case = Case(
+        id=str(case_id),
+        present=_stated(_list(data, "present"), "present"),
+        absent=_stated(_list(data, "absent"), "absent"),
+        text=text,
+        image_findings=_images(_list(data, "image_findings")),
+        medications=tuple(m.strip() for m in medications),
+        age=float(age) if age is not None else None,
+        sex=sex,
+    )
+    both = {f.id for f in case.present} & {f.id for f in case.absent}
+    if both:
+        raise InputError(f"the case states {', '.join(sorted(both))} both present and absent")
+    return case

@@ -1,0 +1,62 @@
+"""The ranking model's parameters: every number the scores depend on, in one place.
+
+They are part of the ranking model's version, so an answer always says which
+parameters produced it. `unexplained`, `distance_discount` and
+`max_related_background` were chosen on simulated patients from one random
+sample of diseases (seed 1) and are reported on another (seed 0); see the README.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+
+from cdss.settings import Settings
+
+RARE, COMMON, DDXPLUS = "rare", "common", "ddxplus"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RankingConfig:
+    default_frequency: float = 0.5
+    """Frequency of a disease-finding annotation that gives none (HPO without a frequency, DO, DDXPlus)."""
+    unexplained: float = 0.3
+    """Likelihood ratio of a present finding that a disease neither has nor relates to through the ontology."""
+    excluded: float = 0.01
+    """Likelihood ratio of a present finding that a disease is curated not to have (`EXCLUDES_FINDING`)."""
+    absent_floor: float = 0.02
+    """Smallest P(finding absent | disease), for a finding annotated as always present."""
+    distance_discount: float = 0.4
+    """Likelihood-ratio factor per IS_A step between the patient's finding and the disease's."""
+    max_related_background: float = 0.1
+    """Findings relate through a common ancestor only when at most this share of diseases has it."""
+    prior_weights: tuple[tuple[str, float], ...] = ((RARE, 1.0), (COMMON, 30.0), (DDXPLUS, 500.0))
+    """Relative prior odds per disease tier (see `ranking.knowledge.disease_tier`): a rare disease is one in
+    2,000 people or fewer, often far fewer; a common one in the hundreds to thousands; a DDXPlus condition
+    is a frequent reason to see a doctor."""
+    image_reference: float = 0.1
+    """Probability an image model gives a label on a typical image: its outputs are read against this,
+    so 0.5 from a model whose labels are positive on one image in ten is evidence for the finding."""
+    younger_than_onset: float = 0.2
+    """Likelihood ratio for a patient younger than the earliest onset the disease is annotated with."""
+    ontology: bool = True
+    """Relate findings through the hierarchy (off: exact matches only, for ablation)."""
+    negatives: bool = True
+    """Use absent findings and curated exclusions (off: for ablation)."""
+    learned_weight: float = 1.0
+    """Weight of learned link scores, when a link scorer is attached."""
+
+    @property
+    def version(self) -> str:
+        """A short digest of the parameters."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+
+    def prior_weight(self, tier: str) -> float:
+        return dict(self.prior_weights)[tier]
+
+
+def config_from_settings(settings: Settings, **overrides) -> RankingConfig:
+    """The default parameters with the priors the settings give (`CDSS_PRIOR_COMMON`, `CDSS_PRIOR_DDXPLUS`)."""
+    weights = ((RARE, 1.0), (COMMON, settings.prior_common), (DDXPLUS, settings.prior_ddxplus))
+    return replace(RankingConfig(prior_weights=weights), **overrides)

@@ -1,0 +1,244 @@
+"""The differential: a naive-Bayes combination of per-finding likelihood ratios, priors and age.
+
+    ln score(D) = ln prior(D) + sum over observations of ln LR(observation | D)
+                  [+ ln LR(age | D)] [+ weight * learned link score]
+
+normalised over every disease the graph annotates. Findings are treated as
+independent given the disease, as in LIRICAL; a case that repeats one finding
+in several words counts it once (see `ranking.evidence`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ranking.evidence import Observation
+from ranking.knowledge import EdgeEvidence
+from ranking.likelihood import LikelihoodModel, Match
+from ranking.ontology import row
+
+SEX_CODE = {"male": 1, "female": 2}
+
+
+@dataclass(slots=True)
+class Scores:
+    """Every disease's log score and the part each observation contributed."""
+
+    total: np.ndarray
+    prior: np.ndarray
+    per_observation: np.ndarray
+    """observations x diseases."""
+    age: np.ndarray | None = None
+    learned: np.ndarray | None = None
+
+    def posterior(self) -> np.ndarray:
+        shifted = np.exp(self.total - self.total.max())
+        return shifted / shifted.sum()
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    finding: str
+    finding_name: str
+    origin: str
+    probability: float
+    log_lr: float
+    match: str
+    matched: str | None = None
+    matched_name: str | None = None
+    via: str | None = None
+    evidence: tuple[EdgeEvidence, ...] = ()
+
+    def to_dict(self) -> dict:
+        out = {
+            "finding": self.finding,
+            "name": self.finding_name,
+            "origin": self.origin,
+            "observed": "present" if self.probability >= 1 else "absent" if self.probability <= 0 else "uncertain",
+            "probability": round(self.probability, 4),
+            "log_lr": round(self.log_lr, 4),
+            "direction": "for" if self.log_lr > 0 else "against" if self.log_lr < 0 else "neutral",
+            "match": self.match,
+        }
+        if self.matched:
+            out["matched_finding"] = {"id": self.matched, "name": self.matched_name}
+        if self.via:
+            out["common_ancestor"] = self.via
+        out["evidence"] = [e.to_dict() for e in self.evidence]
+        return out
+
+
+@dataclass(slots=True)
+class Diagnosis:
+    id: str
+    name: str
+    rank: int
+    score: float
+    probability: float
+    log_score: float
+    log_prior: float
+    tier: str
+    contributions: list[Contribution] = field(default_factory=list)
+    age_log_lr: float = 0.0
+    learned_log_lr: float = 0.0
+    known_condition: bool = False
+
+    def to_dict(self) -> dict:
+        out = {
+            "id": self.id,
+            "name": self.name,
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "probability": round(self.probability, 6),
+            "log_score": round(self.log_score, 4),
+            "log_prior": round(self.log_prior, 4),
+            "prior_tier": self.tier,
+            "contributions": [c.to_dict() for c in self.contributions],
+        }
+        if self.age_log_lr:
+            out["age_log_lr"] = round(self.age_log_lr, 4)
+        if self.learned_log_lr:
+            out["learned_log_lr"] = round(self.learned_log_lr, 4)
+        if self.known_condition:
+            out["known_condition"] = True
+        return out
+
+
+def score_observations(
+    model: LikelihoodModel,
+    observations: Sequence[Observation],
+    *,
+    sex: str | None = None,
+    age: float | None = None,
+    learned: np.ndarray | None = None,
+) -> Scores:
+    k, config = model.k, model.config
+    sex_code = SEX_CODE.get(sex or "", 0)
+    prior = model.log_prior
+    lines = []
+    for observation in observations:
+        finding = k.finding_index[observation.finding]
+        if not config.negatives and observation.probability < 0.5:
+            lines.append(np.zeros(k.n_diseases))
+            continue
+        lines.append(model.observed(finding, observation.probability, reference=observation.reference, sex=sex_code))
+    per_observation = np.vstack(lines) if lines else np.zeros((0, k.n_diseases))
+    total = prior + per_observation.sum(axis=0)
+    age_term = None
+    if age is not None:
+        too_young = np.nan_to_num(k.onset_years, nan=-1.0) > age
+        age_term = np.where(too_young, math.log(config.younger_than_onset), 0.0)
+        total = total + age_term
+    if learned is not None:
+        learned = config.learned_weight * learned
+        total = total + learned
+    return Scores(total=total, prior=prior, per_observation=per_observation, age=age_term, learned=learned)
+
+
+def top_diseases(scores: Scores, top_k: int, *, exclude: Sequence[int] = ()) -> list[int]:
+    """Disease indices by descending score (ties by index, which follows the sorted ids)."""
+    total = scores.total.copy()
+    total[list(exclude)] = -np.inf
+    count = min(top_k, int(np.isfinite(total).sum()))
+    if count <= 0:
+        return []
+    candidates = np.argpartition(-total, count - 1)[:count]
+    return sorted(candidates.tolist(), key=lambda i: (-total[i], i))
+
+
+def contributions(
+    model: LikelihoodModel, observations: Sequence[Observation], scores: Scores, diseases: Sequence[int]
+) -> dict[int, list[Contribution]]:
+    """Each disease's contributions, one per observation, strongest first."""
+    k = model.k
+    out: dict[int, list[Contribution]] = {d: [] for d in diseases}
+    for line, observation in enumerate(observations):
+        finding = k.finding_index[observation.finding]
+        explain = model.explainer(finding, present=observation.probability >= 0.5)
+        for disease in diseases:
+            log_lr = float(scores.per_observation[line, disease])
+            match: Match = explain(disease, log_lr)
+            evidence: tuple[EdgeEvidence, ...] = ()
+            if match.annotation is not None:
+                table = k.exclusion_edges if match.kind == "excluded" else k.annotation_edges
+                evidence = table.get((disease, match.annotation), ())
+            out[disease].append(
+                Contribution(
+                    finding=observation.finding,
+                    finding_name=k.finding_names[finding],
+                    origin=observation.origin,
+                    probability=observation.probability,
+                    log_lr=log_lr,
+                    match=match.kind,
+                    matched=k.finding_ids[match.annotation] if match.annotation is not None else None,
+                    matched_name=k.finding_names[match.annotation] if match.annotation is not None else None,
+                    via=k.finding_ids[match.via] if match.via is not None else None,
+                    evidence=evidence,
+                )
+            )
+    return {d: sorted(items, key=lambda c: (-abs(c.log_lr), c.finding)) for d, items in out.items()}
+
+
+def _entropy(p: np.ndarray) -> np.ndarray:
+    """Entropy of each row of a matrix of distributions."""
+    safe = np.where(p > 0, p, 1.0)
+    return -(p * np.log(safe)).sum(axis=-1)
+
+
+def next_questions(
+    model: LikelihoodModel,
+    candidates: Sequence[int],
+    weights: np.ndarray,
+    known: set[str],
+    *,
+    limit: int = 5,
+) -> list[dict]:
+    """The unknown findings whose answer would best tell the candidates apart (expected information gain)."""
+    k = model.k
+    if len(candidates) < 2:
+        return []
+    weights = weights / weights.sum()
+    known_index = {k.finding_index[f] for f in known if f in k.finding_index}
+    related_to_known = set(known_index)
+    for finding in known_index:
+        related_to_known.update(row(k.ancestors, finding)[0].tolist())
+        related_to_known.update(row(k.descendants, finding)[0].tolist())
+    frequency: dict[int, np.ndarray] = {}
+    for position, disease in enumerate(candidates):
+        findings, freq = k.disease_findings(disease)
+        for finding, f in zip(findings.tolist(), freq.tolist(), strict=True):
+            if finding in related_to_known or not k.askable[finding]:
+                continue
+            column = frequency.setdefault(finding, np.zeros(len(candidates)))
+            column[position] = max(column[position], f)
+    if not frequency:
+        return []
+    findings = np.array(list(frequency))
+    table = np.vstack(list(frequency.values()))
+    # A candidate without the annotation still shows the finding now and then.
+    p_given = np.where(table > 0, table, np.minimum(k.background[findings], 0.05)[:, None])
+    p_yes = p_given @ weights
+    usable = (p_yes > 0) & (p_yes < 1)
+    findings, table, p_given, p_yes = findings[usable], table[usable], p_given[usable], p_yes[usable]
+    after_yes = weights * p_given / p_yes[:, None]
+    after_no = weights * (1 - p_given) / (1 - p_yes)[:, None]
+    gain = _entropy(weights) - p_yes * _entropy(after_yes) - (1 - p_yes) * _entropy(after_no)
+    ids = [k.finding_ids[f] for f in findings.tolist()]
+    order = sorted(range(len(ids)), key=lambda i: (-gain[i], ids[i]))[:limit]
+    return [
+        {
+            "finding": ids[i],
+            "name": k.finding_names[int(findings[i])],
+            "information_gain": round(float(gain[i]), 4),
+            "expected_in": [
+                {"disease": k.disease_ids[d], "frequency": round(float(f), 4)}
+                for d, f in zip(candidates, table[i].tolist(), strict=True)
+                if f > 0
+            ],
+        }
+        for i in order
+    ]

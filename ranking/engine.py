@@ -1,0 +1,292 @@
+"""The ranking engine: one object the API and the CLI share, loaded once per process.
+
+It holds the compiled knowledge, the treatment index and, when asked, the NLP
+pipeline and a learned link scorer; `rank` turns a case into a differential
+with treatments, contributions, evidence and the next questions to ask.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from cdss import __version__
+from cdss.errors import ConfigError, InputError, NotFoundError
+from cdss.settings import Settings
+from cdss.types import Mention, NodeLabel
+from kg.lookup import resolve
+from kg.store import GraphStore
+from ontologies.cxr import cxr_label_map
+from ranking.case import Case
+from ranking.config import RankingConfig, config_from_settings
+from ranking.diagnosis import Diagnosis, contributions, next_questions, score_observations, top_diseases
+from ranking.evidence import ResolvedCase, resolve_case
+from ranking.knowledge import Knowledge, build_knowledge
+from ranking.likelihood import LikelihoodModel
+from ranking.related import RelatedIndex, build_related_index, related_diseases
+from ranking.therapy import TherapyIndex, build_therapy
+from ranking.treatments import Leading, treatment_options
+
+log = logging.getLogger(__name__)
+
+NOTICE = (
+    "Decision support for a qualified clinician, not a diagnosis: every suggestion must be checked "
+    "against the patient, and the evidence behind it read."
+)
+TREATED_DIAGNOSES = 5
+QUESTION_CANDIDATES = 5
+
+
+class LinkScorer(Protocol):
+    """Learned disease-finding and drug-disease link scores (the GNN issue fills this)."""
+
+    version: str
+
+    def finding_log_odds(self, finding_ids: Sequence[str], disease_ids: Sequence[str]) -> np.ndarray:
+        """findings x diseases: how much more likely each link is than the model's base rate (natural log)."""
+
+    def treatment_score(self, drug_id: str, disease_id: str) -> float | None:
+        """Probability that the drug treats the disease, or None when either is unknown to the model."""
+
+
+@dataclass(slots=True)
+class RankResult:
+    case_id: str
+    diagnoses: list[Diagnosis]
+    treatments: list[dict]
+    treatments_left_out: list[dict]
+    next_questions: list[dict]
+    resolved: ResolvedCase
+    versions: dict[str, str | None]
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        r = self.resolved
+        return {
+            "id": self.case_id,
+            "notice": NOTICE,
+            "diagnoses": [{**d.to_dict(), "versions": self.versions} for d in self.diagnoses],
+            "treatments": [{**t, "versions": self.versions} for t in self.treatments],
+            "treatments_left_out": self.treatments_left_out,
+            "next_questions": self.next_questions,
+            "observations": [o.to_dict() for o in r.observations],
+            "not_used": r.not_used,
+            "known_conditions": [{"id": c.id, "name": c.name} for c in r.known_conditions],
+            "ruled_out": [{"id": c.id, "name": c.name} for c in r.ruled_out],
+            "medications": r.medications,
+            "unknown_image_labels": r.unknown_image_labels,
+            "mentions": [m.to_dict() for m in r.mentions],
+            "notes": self.notes,
+            "versions": self.versions,
+        }
+
+
+class Engine:
+    def __init__(
+        self,
+        store: GraphStore,
+        knowledge: Knowledge,
+        therapy: TherapyIndex,
+        *,
+        config: RankingConfig,
+        nlp=None,
+        max_text_chars: int = 1_000_000,
+        link_scorer: LinkScorer | None = None,
+    ) -> None:
+        self.store = store
+        self.knowledge = knowledge
+        self.therapy = therapy
+        self.config = config
+        self.model = LikelihoodModel(knowledge, config)
+        self.nlp = nlp
+        self.max_text_chars = max_text_chars
+        self.link_scorer = link_scorer
+        self.labels = cxr_label_map()
+        self._related: RelatedIndex | None = None
+
+    @classmethod
+    def load(
+        cls,
+        store: GraphStore,
+        settings: Settings,
+        *,
+        with_nlp: bool = False,
+        config: RankingConfig | None = None,
+        link_scorer: LinkScorer | None = None,
+    ) -> Engine:
+        """Compile the knowledge from the store (and load the NLP pipeline when asked)."""
+        config = config or config_from_settings(settings)
+        started = time.perf_counter()
+        knowledge = build_knowledge(store, default_frequency=config.default_frequency)
+        therapy = build_therapy(store)
+        nlp = None
+        if with_nlp:
+            from nlp import load_pipeline
+
+            nlp = load_pipeline(store, settings)
+        log.info("ranking engine ready in %.1f s (%d diseases)", time.perf_counter() - started, knowledge.n_diseases)
+        return cls(
+            store,
+            knowledge,
+            therapy,
+            config=config,
+            nlp=nlp,
+            max_text_chars=settings.max_text_chars,
+            link_scorer=link_scorer,
+        )
+
+    def with_config(self, config: RankingConfig) -> Engine:
+        """The same knowledge under other parameters (for ablations)."""
+        return Engine(
+            self.store,
+            self.knowledge,
+            self.therapy,
+            config=config,
+            nlp=self.nlp,
+            max_text_chars=self.max_text_chars,
+            link_scorer=self.link_scorer,
+        )
+
+    @property
+    def versions(self) -> dict[str, str | None]:
+        nlp_version = None
+        if self.nlp is not None:
+            from nlp import pipeline_version
+
+            nlp_version = pipeline_version(self.nlp)
+        return {
+            "graph": self.knowledge.graph_version,
+            "ranking": f"lr-{self.config.version}",
+            "nlp": nlp_version,
+            "link_model": self.link_scorer.version if self.link_scorer is not None else None,
+            "cdss": __version__,
+        }
+
+    def mentions(self, texts: Iterable[str]) -> Iterator[list[Mention]]:
+        if self.nlp is None:
+            raise ConfigError("a case has text but the NLP pipeline is not loaded")
+        from nlp.mentions import doc_mentions
+        from nlp.pipeline import annotate
+
+        for doc in annotate(self.nlp, texts, max_chars=self.max_text_chars):
+            yield doc_mentions(doc, "")
+
+    def rank(self, case: Case, *, top_k: int = 10, mentions: list[Mention] | None = None) -> RankResult:
+        if not 1 <= top_k <= 100:
+            raise InputError(f"top_k must be between 1 and 100, got {top_k}")
+        started = time.perf_counter()
+        if case.text and mentions is None:
+            mentions = next(self.mentions([case.text]))
+        resolved = resolve_case(
+            case, self.store, labels=self.labels, mentions=mentions, image_reference=self.config.image_reference
+        )
+        if not resolved.observations:
+            raise InputError(_nothing_to_rank(case, resolved))
+        k = self.knowledge
+        learned = None
+        if self.link_scorer is not None:
+            present = [o.finding for o in resolved.observations if o.probability >= 0.5]
+            if present:
+                learned = self.link_scorer.finding_log_odds(present, k.disease_ids).sum(axis=0)
+        scores = score_observations(self.model, resolved.observations, sex=case.sex, age=case.age, learned=learned)
+        ruled_out = [k.disease_index[c.id] for c in resolved.ruled_out if c.id in k.disease_index]
+        top = top_diseases(scores, top_k, exclude=ruled_out)
+        posterior = scores.posterior()
+        shares = posterior[top] / posterior[top].sum() if top else np.zeros(0)
+        known = {c.id for c in resolved.known_conditions}
+        explained = contributions(self.model, resolved.observations, scores, top)
+        diagnoses = []
+        for rank, (disease, share) in enumerate(zip(top, shares.tolist(), strict=True), start=1):
+            disease_id = k.disease_ids[disease]
+            diagnoses.append(
+                Diagnosis(
+                    id=disease_id,
+                    name=k.disease_names[disease],
+                    rank=rank,
+                    score=share,
+                    probability=float(posterior[disease]),
+                    log_score=float(scores.total[disease]),
+                    log_prior=float(scores.prior[disease]),
+                    tier=k.tiers[disease],
+                    contributions=explained[disease],
+                    age_log_lr=float(scores.age[disease]) if scores.age is not None else 0.0,
+                    learned_log_lr=float(scores.learned[disease]) if scores.learned is not None else 0.0,
+                    known_condition=disease_id in known,
+                )
+            )
+        leading = [Leading(d.id, d.name, d.rank, d.score) for d in diagnoses[:TREATED_DIAGNOSES]]
+        taking = [m["id"] for m in resolved.medications if m.get("id")]
+        learned_treatment = self.link_scorer.treatment_score if self.link_scorer is not None else None
+        treatments, left_out = treatment_options(
+            self.therapy, leading, known_conditions=sorted(known), medications=taking, learned=learned_treatment
+        )
+        asked = next_questions(
+            self.model,
+            top[:QUESTION_CANDIDATES],
+            posterior[top[:QUESTION_CANDIDATES]],
+            {o.finding for o in resolved.observations},
+        )
+        notes = []
+        if resolved.unknown_image_labels:
+            notes.append(f"image labels not recognised: {', '.join(resolved.unknown_image_labels)}")
+        return RankResult(
+            case_id=case.id,
+            diagnoses=diagnoses,
+            treatments=treatments,
+            treatments_left_out=left_out,
+            next_questions=asked,
+            resolved=resolved,
+            versions=self.versions,
+            seconds=time.perf_counter() - started,
+            notes=notes,
+        )
+
+    def rank_many(self, cases: Sequence[Case], *, top_k: int = 10) -> Iterator[RankResult | InputError]:
+        """Rank a batch, running the NLP pipeline over all texts at once; a bad case yields its error."""
+        texts = [c.text for c in cases if c.text]
+        found = iter(self.mentions(texts)) if texts else iter(())
+        for case in cases:
+            mentions = next(found) if case.text else None
+            try:
+                yield self.rank(case, top_k=top_k, mentions=mentions)
+            except InputError as error:
+                yield error
+
+    def related(self, curie: str, *, limit: int = 20) -> dict:
+        matches = resolve(self.store, curie)
+        diseases = [c for c, _ in matches if c.label == NodeLabel.DISEASE]
+        if not diseases:
+            raise NotFoundError(f"{curie!r} is not a disease in the graph")
+        if len(diseases) > 1:
+            raise InputError(f"{curie!r} names several diseases ({', '.join(d.id for d in diseases[:5])})")
+        if self._related is None:
+            self._related = build_related_index(self.knowledge, self.therapy)
+        disease = diseases[0]
+        return {
+            "disease": {"id": disease.id, "name": disease.name},
+            "related": related_diseases(self.knowledge, self.therapy, self._related, disease.id, limit=limit),
+            "versions": self.versions,
+            "notice": NOTICE,
+        }
+
+
+def _nothing_to_rank(case: Case, resolved: ResolvedCase) -> str:
+    parts = ["nothing to rank on: the case gives no finding the patient has or lacks"]
+    if case.text is not None and not case.text.strip():
+        parts.append("its text is empty")
+    elif case.text:
+        parts.append(f"its text has {len(resolved.mentions)} mentions, none a present or negated finding")
+    if resolved.not_used:
+        reasons = sorted({str(item.get("reason")) for item in resolved.not_used})
+        parts.append(f"not used: {'; '.join(reasons)}")
+    if resolved.unknown_image_labels:
+        parts.append(f"unknown image labels: {', '.join(resolved.unknown_image_labels)}")
+    if resolved.known_conditions:
+        parts.append("known conditions are context, not findings")
+    return "; ".join(parts)

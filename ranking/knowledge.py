@@ -1,0 +1,288 @@
+"""What the ranking knows, compiled from the graph into arrays once per graph version.
+
+- Findings and their IS_A closure, with each finding's background frequency
+  (the share of annotated diseases that have it or something more specific)
+  and information content IC = -ln(background).
+- Disease-finding annotations (curated `HAS_FINDING` edges; record-derived
+  ones are left out) as a sparse matrix of frequencies, with the provenance
+  of every entry, and curated exclusions (`EXCLUDES_FINDING`, and
+  annotations seen in none of the patients studied).
+- A disease that is the same condition as a finding (they share a UMLS CUI or
+  their preferred names are equal: DOID:552 pneumonia and HP:0002090 Pneumonia)
+  is annotated with that finding at frequency 1, so a patient's phenotype or an
+  image label naming the condition counts for the disease.
+- Per disease: its prior tier and the earliest onset its annotations allow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from cdss.errors import GraphModelError
+from cdss.text import normalize_term
+from cdss.types import Concept, EdgeType, NodeLabel
+from kg.store import GraphStore
+from ranking.config import COMMON, DDXPLUS, RARE, RankingConfig
+from ranking.ontology import ancestor_closure
+
+CURATED_EXCLUDED_SOURCES = frozenset({"records"})
+"""`HAS_FINDING` sources the ranking does not learn from: co-occurrence in records is not curation."""
+RARE_PREFIXES = ("OMIM:", "ORPHA:", "DECIPHER:")
+IDENTITY = "SAME_CONDITION"
+NOT_ASKABLE_KINDS = frozenset({"characterisation"})
+"""DDXPlus follow-up questions ("what colour is the rash?") only make sense once the finding itself is known."""
+SEX_CODES = {"male": 1, "female": 2}
+
+# The youngest age (years) each HPO onset term allows, from the terms' definitions.
+ONSET_YEARS = {
+    "HP:0011461": 0.0,  # Fetal onset
+    "HP:0030674": 0.0,  # Antenatal onset
+    "HP:0034199": 0.0,  # Late first trimester onset
+    "HP:0034198": 0.0,  # Second trimester onset
+    "HP:0034197": 0.0,  # Third trimester onset
+    "HP:0003577": 0.0,  # Congenital onset
+    "HP:0003623": 0.0,  # Neonatal onset
+    "HP:0410280": 0.0,  # Pediatric onset
+    "HP:0003593": 28 / 365,  # Infantile onset
+    "HP:0011463": 1.0,  # Childhood onset
+    "HP:0003621": 5.0,  # Juvenile onset
+    "HP:0003581": 16.0,  # Adult onset
+    "HP:0011462": 16.0,  # Young adult onset
+    "HP:0025708": 16.0,  # Early young adult onset
+    "HP:0025709": 19.0,  # Intermediate young adult onset
+    "HP:0025710": 25.0,  # Late young adult onset
+    "HP:0003596": 40.0,  # Middle age onset
+    "HP:0003584": 60.0,  # Late onset
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeEvidence:
+    """One curated edge behind a score, as an answer shows it."""
+
+    type: str
+    start: str
+    end: str
+    source: str
+    version: str
+    license: str
+    frequency: float | None = None
+    references: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        out = {
+            "type": self.type,
+            "start": self.start,
+            "end": self.end,
+            "source": self.source,
+            "version": self.version,
+            "license": self.license,
+            "references": list(self.references[:5]),
+        }
+        if self.frequency is not None:
+            out["frequency"] = round(self.frequency, 4)
+        return out
+
+
+def _evidence(edge) -> EdgeEvidence:
+    frequency = edge.attributes.get("frequency")
+    return EdgeEvidence(
+        type=str(edge.type),
+        start=edge.start,
+        end=edge.end,
+        source=edge.provenance.source,
+        version=edge.provenance.version,
+        license=edge.provenance.license,
+        frequency=float(frequency) if isinstance(frequency, int | float) else None,
+        references=edge.provenance.references,
+    )
+
+
+def disease_tier(concept: Concept) -> str:
+    """Prior tier: a DDXPlus condition; rare (an OMIM, Orphanet or DECIPHER entry, or a term that
+    cross-references one); otherwise common (DO or ICD-10-CM only)."""
+    if "ddxplus" in concept.sources:
+        return DDXPLUS
+    if concept.id.startswith(RARE_PREFIXES) or any(x.startswith(RARE_PREFIXES) for x in concept.xrefs):
+        return RARE
+    return COMMON
+
+
+@dataclass(slots=True)
+class Knowledge:
+    graph_version: str
+    finding_ids: list[str]
+    finding_names: list[str]
+    disease_ids: list[str]
+    disease_names: list[str]
+    ancestors: sparse.csr_matrix
+    """findings x findings: ancestor distance + 1 (self included)."""
+    descendants: sparse.csr_matrix
+    background: np.ndarray
+    ic: np.ndarray
+    annotations: sparse.csc_matrix
+    """diseases x findings: frequency, one column per finding."""
+    annotations_by_disease: sparse.csr_matrix
+    annotation_sex: sparse.csc_matrix
+    """Same shape and order as `annotations`: 0 any sex, 1 male only, 2 female only."""
+    exclusions: sparse.csc_matrix
+    askable: np.ndarray
+    """Per finding: whether it can be suggested as a question to ask next."""
+    tiers: list[str]
+    onset_years: np.ndarray
+    annotation_edges: dict[tuple[int, int], tuple[EdgeEvidence, ...]]
+    exclusion_edges: dict[tuple[int, int], tuple[EdgeEvidence, ...]]
+    finding_index: dict[str, int] = field(default_factory=dict)
+    disease_index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.finding_index = {f: i for i, f in enumerate(self.finding_ids)}
+        self.disease_index = {d: i for i, d in enumerate(self.disease_ids)}
+
+    @property
+    def n_diseases(self) -> int:
+        return len(self.disease_ids)
+
+    def log_priors(self, config: RankingConfig) -> np.ndarray:
+        weights = {tier: math.log(config.prior_weight(tier)) for tier in (RARE, COMMON, DDXPLUS)}
+        raw = np.array([weights[t] for t in self.tiers])
+        return raw - np.log(np.exp(raw - raw.max()).sum()) - raw.max()
+
+    def disease_findings(self, disease: int) -> tuple[np.ndarray, np.ndarray]:
+        start, end = self.annotations_by_disease.indptr[disease], self.annotations_by_disease.indptr[disease + 1]
+        return self.annotations_by_disease.indices[start:end], self.annotations_by_disease.data[start:end]
+
+
+def build_knowledge(store: GraphStore, *, default_frequency: float = RankingConfig().default_frequency) -> Knowledge:
+    """Compile the store's findings, annotations and exclusions into a `Knowledge`."""
+    version = store.graph_version
+    if version is None:
+        raise GraphModelError("the graph has no version: rebuild it with `cdss kg build`")
+    findings = sorted(store.iter_nodes(label=NodeLabel.FINDING), key=lambda c: c.id)
+    finding_index = {c.id: i for i, c in enumerate(findings)}
+    parents: list[list[int]] = [[] for _ in findings]
+    for edge in store.iter_edges(edge_type=EdgeType.IS_A):
+        child, parent = finding_index.get(edge.start), finding_index.get(edge.end)
+        if child is not None and parent is not None:
+            parents[child].append(parent)
+    ancestors = ancestor_closure(parents)
+
+    frequencies: dict[tuple[str, int], list[float]] = defaultdict(list)
+    sexes: dict[tuple[str, int], set[int]] = defaultdict(set)
+    annotation_edges: dict[tuple[str, int], list[EdgeEvidence]] = defaultdict(list)
+    exclusion_edges: dict[tuple[str, int], list[EdgeEvidence]] = defaultdict(list)
+    for edge in store.iter_edges(edge_type=EdgeType.HAS_FINDING):
+        finding = finding_index.get(edge.end)
+        if finding is None or edge.provenance.source in CURATED_EXCLUDED_SOURCES:
+            continue
+        key = (edge.start, finding)
+        frequency = edge.attributes.get("frequency")
+        if isinstance(frequency, int | float) and frequency <= 0:
+            # Seen in none of the patients studied: as good as a curated exclusion.
+            exclusion_edges[key].append(_evidence(edge))
+            continue
+        if isinstance(frequency, int | float):
+            frequencies[key].append(float(frequency))
+        annotation_edges[key].append(_evidence(edge))
+        sex = edge.attributes.get("sex")
+        given = sex if isinstance(sex, list) else [sex] if sex else []
+        sexes[key].update(SEX_CODES.get(str(s).lower(), 0) for s in given)
+    for edge in store.iter_edges(edge_type=EdgeType.EXCLUDES_FINDING):
+        finding = finding_index.get(edge.end)
+        if finding is not None and not edge.attributes.get("contradicted"):
+            exclusion_edges[(edge.start, finding)].append(_evidence(edge))
+    all_diseases = {c.id: c for c in store.iter_nodes(label=NodeLabel.DISEASE)}
+    for (disease, finding), evidence in _same_conditions(all_diseases.values(), findings, version).items():
+        key = (disease, finding_index[finding])
+        if key not in annotation_edges:
+            frequencies[key].append(1.0)
+        annotation_edges[key].append(evidence)
+
+    disease_ids = sorted({d for d, _ in annotation_edges})
+    disease_index = {d: i for i, d in enumerate(disease_ids)}
+    concepts = {d: all_diseases[d] for d in disease_ids if d in all_diseases}
+    keys = sorted(annotation_edges, key=lambda k: (disease_index[k[0]], k[1]))
+    rows = np.array([disease_index[d] for d, _ in keys], dtype=np.int64)
+    cols = np.array([f for _, f in keys], dtype=np.int64)
+    values = np.array([max(frequencies[k]) if frequencies[k] else default_frequency for k in keys])
+    sex_values = np.array([next(iter(sexes[k])) if len(sexes[k]) == 1 else 0 for k in keys], dtype=np.int8)
+    shape = (len(disease_ids), len(findings))
+    annotations = sparse.csr_matrix((values, (rows, cols)), shape=shape)
+    # Sex codes ride in a twin matrix, offset by one so that "any sex" is stored too.
+    sex_matrix = sparse.csr_matrix((sex_values.astype(np.int16) + 1, (rows, cols)), shape=shape)
+    excluded = [(disease_index[d], f) for d, f in exclusion_edges if d in disease_index]
+    exclusions = sparse.csr_matrix(
+        (np.ones(len(excluded), dtype=np.int8), ([d for d, _ in excluded], [f for _, f in excluded])), shape=shape
+    )
+
+    has_term = (annotations.astype(bool).astype(np.int32) @ ancestors.astype(bool).astype(np.int32)).astype(bool)
+    counts = np.asarray(has_term.sum(axis=0)).ravel()
+    background = np.clip(counts / max(len(disease_ids), 1), 0.5 / max(len(disease_ids), 1), 1.0)
+    onset = np.full(len(disease_ids), np.nan)
+    for i, disease in enumerate(disease_ids):
+        concept = concepts.get(disease)
+        course = concept.attributes.get("clinical_course") if concept else None
+        ages = [ONSET_YEARS[t] for t in (course or []) if t in ONSET_YEARS]
+        if ages:
+            onset[i] = min(ages)
+    csc = annotations.tocsc()
+    csc.sort_indices()
+    sex_csc = sex_matrix.tocsc()
+    sex_csc.sort_indices()
+    sex_csc.data = sex_csc.data - 1
+    return Knowledge(
+        graph_version=version,
+        finding_ids=[c.id for c in findings],
+        finding_names=[c.name for c in findings],
+        disease_ids=disease_ids,
+        disease_names=[concepts[d].name if d in concepts else d for d in disease_ids],
+        ancestors=ancestors,
+        descendants=ancestors.T.tocsr(),
+        background=background,
+        ic=-np.log(background),
+        annotations=csc,
+        annotations_by_disease=annotations,
+        annotation_sex=sex_csc,
+        exclusions=exclusions.tocsc(),
+        askable=np.array([c.attributes.get("evidence_kind") not in NOT_ASKABLE_KINDS for c in findings], dtype=bool),
+        tiers=[disease_tier(concepts[d]) if d in concepts else RARE for d in disease_ids],
+        onset_years=onset,
+        annotation_edges={(disease_index[d], f): tuple(v) for (d, f), v in annotation_edges.items()},
+        exclusion_edges={
+            (disease_index[d], f): tuple(v) for (d, f), v in exclusion_edges.items() if d in disease_index
+        },
+    )
+
+
+def _same_conditions(diseases, findings, graph_version: str) -> dict[tuple[str, str], EdgeEvidence]:
+    """(disease, finding) pairs naming one condition: a shared UMLS CUI, else equal preferred names."""
+    by_cui: dict[str, list[str]] = defaultdict(list)
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for finding in findings:
+        for xref in finding.xrefs:
+            if xref.startswith("UMLS:"):
+                by_cui[xref].append(finding.id)
+        by_name[normalize_term(finding.name)].append(finding.id)
+    pairs: dict[tuple[str, str], EdgeEvidence] = {}
+    for disease in diseases:
+        reasons: dict[str, str] = {}
+        for xref in disease.xrefs:
+            for finding in by_cui.get(xref, ()):
+                reasons.setdefault(finding, f"both are {xref}")
+        for finding in by_name.get(normalize_term(disease.name), ()):
+            reasons.setdefault(finding, "same preferred name")
+        for finding, reason in reasons.items():
+            pairs[(disease.id, finding)] = EdgeEvidence(
+                type=IDENTITY,
+                start=disease.id,
+                end=finding,
+                source="cross-references",
+                version=graph_version,
+                license=f"derived from the sources' own identifiers ({reason})",
+            )
+    return pairs

@@ -1,0 +1,108 @@
+"""Treatment options for the leading diagnoses, each with the disease it is for and its evidence.
+
+A drug the graph says treats (or palliates) a leading diagnosis is offered
+for that diagnosis; if the diagnosis has none, its parents' indications are
+offered, marked as such. Drugs contraindicated in a known condition of the
+patient, and pairs a curated source calls a non-indication, are left out and
+listed with the reason. Drugs the patient already takes are flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ranking.therapy import Indication, TherapyIndex
+
+RELATION_WEIGHT = {"TREATS": 1.0, "PALLIATES": 0.5}
+PARENT_DISCOUNT = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Leading:
+    """A diagnosis treatments are sought for."""
+
+    id: str
+    name: str
+    rank: int
+    score: float
+
+
+def _candidates(therapy: TherapyIndex, disease: str) -> list[tuple[Indication, str | None]]:
+    direct = therapy.indications.get(disease, [])
+    if direct:
+        return [(i, None) for i in direct]
+    return [(i, parent) for parent in therapy.parents.get(disease, []) for i in therapy.indications.get(parent, [])]
+
+
+def treatment_options(
+    therapy: TherapyIndex,
+    leading: Sequence[Leading],
+    *,
+    known_conditions: Sequence[str] = (),
+    medications: Sequence[str] = (),
+    limit: int = 20,
+    learned: Callable[[str, str], float | None] | None = None,
+) -> tuple[list[dict], list[dict]]:
+    """(options, left out): options ranked by diagnosis score x relation weight (x learned score)."""
+    taking = set(medications)
+    options: dict[tuple[str, str], dict] = {}
+    left_out: list[dict] = []
+    for diagnosis in leading:
+        for indication, parent in _candidates(therapy, diagnosis.id):
+            drug = indication.drug
+            target = {"id": diagnosis.id, "name": diagnosis.name, "rank": diagnosis.rank}
+            blocked = [
+                (condition, therapy.contraindicated[condition][drug])
+                for condition in known_conditions
+                if drug in therapy.contraindicated.get(condition, {})
+            ]
+            if blocked:
+                condition, evidence = blocked[0]
+                left_out.append(
+                    {
+                        "drug": drug,
+                        "name": therapy.names.get(drug, drug),
+                        "for": target,
+                        "reason": f"contraindicated in {therapy.names.get(condition, condition)} ({condition})",
+                        "evidence": [e.to_dict() for e in evidence],
+                    }
+                )
+                continue
+            not_indicated = therapy.not_indicated.get((drug, diagnosis.id))
+            if not_indicated:
+                left_out.append(
+                    {
+                        "drug": drug,
+                        "name": therapy.names.get(drug, drug),
+                        "for": target,
+                        "reason": "a curated source says it does not treat this disease",
+                        "evidence": [e.to_dict() for e in not_indicated],
+                    }
+                )
+                continue
+            score = diagnosis.score * RELATION_WEIGHT.get(indication.relation, 0.5)
+            if parent is not None:
+                score *= PARENT_DISCOUNT
+            learned_score = learned(drug, indication.disease) if learned else None
+            if learned_score is not None:
+                score *= learned_score
+            key = (drug, diagnosis.id)
+            if key in options and options[key]["score"] >= score:
+                continue
+            option = {
+                "drug": drug,
+                "name": therapy.names.get(drug, drug),
+                "for": target,
+                "relation": indication.relation,
+                "score": round(score, 6),
+                "already_taking": drug in taking,
+                "evidence": [e.to_dict() for e in indication.evidence],
+            }
+            if parent is not None:
+                option["via_parent"] = {"id": parent, "name": therapy.names.get(parent, parent)}
+            if learned_score is not None:
+                option["learned_score"] = round(learned_score, 4)
+            options[key] = option
+    ranked = sorted(options.values(), key=lambda o: (-o["score"], o["for"]["rank"], o["drug"]))
+    return ranked[:limit], left_out

@@ -1,0 +1,135 @@
+"""A tiny hand-built graph where the right order of diseases is known by construction.
+
+Findings (under one root):     Phenotypic abnormality
+                                 |- Seizure <- Focal-onset seizure
+                                 |- Fever, Cough, Dyspnea, Hearing impairment
+                                 |- Pulmonary consolidation, Pneumonia (the phenotype)
+                                 |- Rash <- DDXPlus-style "What colour is the rash?" (a follow-up)
+
+Diseases:
+- OMIM:100001 seizure syndrome A: focal-onset seizure 0.9, hearing impairment 0.5 (adult onset)
+- OMIM:100002 seizure syndrome B: seizure 0.8, fever 0.1; curated NOT hearing impairment
+- DOID:552 pneumonia (a DDXPlus condition): fever, cough, dyspnea (no frequency); same UMLS CUI as
+  the Pneumonia phenotype
+- ORPHA:300 rare lung disease: pulmonary consolidation 0.9, cough 0.5, dyspnea 0.5
+- DOID:900 fever disease: fever 1.0, rash 0.3; a child of DOID:552 in the hierarchy
+- OMIM:100003 rash syndrome: rash 0.9, "rash colour" 0.9, fever 0.9
+
+Drugs: amoxicillin treats pneumonia and is contraindicated in OMIM:100002; azithromycin treats
+pneumonia and is a curated non-indication for the rare lung disease, which prednisone treats;
+paracetamol palliates the fever disease.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
+from kg import open_store
+
+HPO = Provenance("hpo", "2099-01-01", "HPO licence", ("PCS",), ("PMID:1",))
+DO = Provenance("disease_ontology", "test", "CC0 1.0")
+DDX = Provenance("ddxplus", "test", "CC BY 4.0")
+PTDB = Provenance("pharmacotherapydb", "v1.0", "CC0 1.0")
+DC = Provenance("drugcentral", "2016", "CC BY 4.0")
+
+FINDINGS = {
+    "HP:0000118": "Phenotypic abnormality",
+    "HP:0001250": "Seizure",
+    "HP:0007359": "Focal-onset seizure",
+    "HP:0001945": "Fever",
+    "HP:0012735": "Cough",
+    "HP:0002094": "Dyspnea",
+    "HP:0000365": "Hearing impairment",
+    "HP:0032177": "Pulmonary consolidation",
+    "HP:0002090": "Pneumonia",
+    "HP:0000988": "Skin rash",
+    "DDXPLUS:E_130": "What color is the rash?",
+}
+FINDING_PARENTS = {
+    "HP:0001250": "HP:0000118",
+    "HP:0007359": "HP:0001250",
+    "HP:0001945": "HP:0000118",
+    "HP:0012735": "HP:0000118",
+    "HP:0002094": "HP:0000118",
+    "HP:0000365": "HP:0000118",
+    "HP:0032177": "HP:0000118",
+    "HP:0002090": "HP:0000118",
+    "HP:0000988": "HP:0000118",
+    "DDXPLUS:E_130": "HP:0000988",
+}
+DISEASES = [
+    Concept(
+        "OMIM:100001",
+        NodeLabel.DISEASE,
+        "Seizure syndrome A",
+        sources=("hpo",),
+        attributes={"clinical_course": ["HP:0003581"]},
+    ),
+    Concept("OMIM:100002", NodeLabel.DISEASE, "Seizure syndrome B", sources=("hpo",)),
+    Concept(
+        "DOID:552", NodeLabel.DISEASE, "pneumonia", xrefs=("UMLS:C0032285",), sources=("ddxplus", "disease_ontology")
+    ),
+    Concept("ORPHA:300", NodeLabel.DISEASE, "Rare lung disease", sources=("hpo",)),
+    Concept("DOID:900", NodeLabel.DISEASE, "Fever disease", sources=("disease_ontology",)),
+    Concept("OMIM:100003", NodeLabel.DISEASE, "Rash syndrome", sources=("hpo",)),
+    Concept("ICD10CM:J18", NodeLabel.DISEASE, "Pneumonia, unspecified organism", sources=("icd10cm",)),
+]
+DRUGS = {
+    "DRUGBANK:DB01060": "Amoxicillin",
+    "DRUGBANK:DB00207": "Azithromycin",
+    "DRUGBANK:DB00635": "Prednisone",
+    "DRUGBANK:DB00316": "Acetaminophen",
+}
+
+
+def _has(disease: str, finding: str, frequency: float | None, provenance: Provenance = HPO) -> Edge:
+    attributes = {} if frequency is None else {"frequency": frequency}
+    return Edge(EdgeType.HAS_FINDING, disease, finding, provenance, attributes)
+
+
+def write_ranking_graph(path: Path) -> Path:
+    store = open_store(str(path), create=True)
+    findings = [Concept(i, NodeLabel.FINDING, n, sources=("hpo",)) for i, n in FINDINGS.items()]
+    findings = [
+        Concept(c.id, c.label, c.name, xrefs=("UMLS:C0032285",), sources=c.sources) if c.id == "HP:0002090" else c
+        for c in findings
+    ]
+    findings = [
+        Concept(c.id, c.label, c.name, sources=("ddxplus",), attributes={"evidence_kind": "characterisation"})
+        if c.id.startswith("DDXPLUS:")
+        else c
+        for c in findings
+    ]
+    store.upsert_nodes(findings + DISEASES + [Concept(i, NodeLabel.DRUG, n) for i, n in DRUGS.items()])
+    edges = [Edge(EdgeType.IS_A, child, parent, HPO) for child, parent in FINDING_PARENTS.items()]
+    edges += [
+        _has("OMIM:100001", "HP:0007359", 0.9),
+        _has("OMIM:100001", "HP:0000365", 0.5),
+        _has("OMIM:100002", "HP:0001250", 0.8),
+        _has("OMIM:100002", "HP:0001945", 0.1),
+        Edge(EdgeType.EXCLUDES_FINDING, "OMIM:100002", "HP:0000365", HPO),
+        _has("DOID:552", "HP:0001945", None, DDX),
+        _has("DOID:552", "HP:0012735", None, DDX),
+        _has("DOID:552", "HP:0002094", None, DO),
+        _has("ORPHA:300", "HP:0032177", 0.9),
+        _has("ORPHA:300", "HP:0012735", 0.5),
+        _has("ORPHA:300", "HP:0002094", 0.5),
+        _has("DOID:900", "HP:0001945", 1.0, DO),
+        _has("DOID:900", "HP:0000988", 0.3, DO),
+        _has("OMIM:100003", "HP:0000988", 0.9),
+        _has("OMIM:100003", "DDXPLUS:E_130", 0.9),
+        _has("OMIM:100003", "HP:0001945", 0.9),
+        Edge(EdgeType.IS_A, "DOID:900", "DOID:552", DO),
+        Edge(EdgeType.TREATS, "DRUGBANK:DB01060", "DOID:552", PTDB),
+        Edge(EdgeType.TREATS, "DRUGBANK:DB00207", "DOID:552", DC),
+        Edge(EdgeType.TREATS, "DRUGBANK:DB00635", "ORPHA:300", DC),
+        Edge(EdgeType.NOT_INDICATED_FOR, "DRUGBANK:DB00207", "ORPHA:300", PTDB),
+        Edge(EdgeType.TREATS, "DRUGBANK:DB00207", "ORPHA:300", DC),
+        Edge(EdgeType.CONTRAINDICATED_FOR, "DRUGBANK:DB01060", "OMIM:100002", DC),
+        Edge(EdgeType.PALLIATES, "DRUGBANK:DB00316", "DOID:900", PTDB),
+    ]
+    store.upsert_edges(edges)
+    store.set_meta({"graph_version": "ranking-test"})
+    store.close()
+    return path
