@@ -44,3 +44,17 @@ def all_sources(tmp_path_factory) -> AllSources:
     built = run_cdss("kg", "build", "--json", env=env)
     assert built.returncode == 0, built.stderr
     return AllSources(data_dir, data_dir / "graph.sqlite", json.loads(built.stdout), env)
+
+
+@pytest.fixture(scope="session")
+def real_pipeline(all_sources):
+    """The NLP pipeline (dictionary and fuzzy matching, no NER) over the all-sources graph."""
+    from cdss.settings import load_settings
+    from kg import open_store
+    from nlp import ner_choice
+    from nlp.pipeline import load_pipeline
+
+    settings = load_settings({"CDSS_DATA_DIR": str(all_sources.data_dir)})
+    store = open_store(str(all_sources.graph))
+    yield store, load_pipeline(store, settings, ner=ner_choice(settings, use_ner=False)), settings
+    store.close()

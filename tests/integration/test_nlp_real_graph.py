@@ -6,12 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from cdss.settings import load_settings
-from kg import open_store
-from nlp import extract_mentions, ner_choice
+from nlp import extract_mentions
 from nlp.corpora import read_pubtator
 from nlp.evaluate import evaluate
-from nlp.pipeline import load_pipeline
 from tests.integration.conftest import MIRROR
 
 pytestmark = pytest.mark.integration
@@ -28,19 +25,8 @@ NOTE = (
 
 
 @pytest.fixture(scope="module")
-def pipeline(all_sources, monkeypatch_module):
-    monkeypatch_module.setenv("CDSS_DATA_DIR", str(all_sources.data_dir))
-    monkeypatch_module.delenv("CDSS_STORE", raising=False)
-    settings = load_settings()
-    store = open_store(settings.store)
-    yield store, load_pipeline(store, settings, ner=ner_choice(settings, use_ner=False)), settings
-    store.close()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
+def pipeline(real_pipeline):
+    return real_pipeline
 
 
 def test_a_clinical_note_gives_linked_asserted_mentions(pipeline):

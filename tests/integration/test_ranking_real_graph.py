@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from cdss.settings import load_settings
-from kg import open_store
 from ranking import Engine, parse_case
 from ranking.evaluate import HEADLINE, metrics, rank_of_truth
 from ranking.simulate import Simulator
@@ -19,10 +17,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "cases.jsonl"
 
 
 @pytest.fixture(scope="module")
-def engine(all_sources):
-    store = open_store(str(all_sources.graph))
-    yield Engine.load(store, load_settings({"CDSS_DATA_DIR": str(all_sources.data_dir)}))
-    store.close()
+def engine(real_pipeline):
+    """The engine with its NLP pipeline, loaded from the cache the `real_pipeline` fixture filled."""
+    store, _, settings = real_pipeline
+    return Engine.load(store, settings, with_nlp=True)
 
 
 def test_the_worked_examples_rank_sensibly(engine):
@@ -35,6 +33,19 @@ def test_the_worked_examples_rank_sensibly(engine):
     assert any(d.name == "Marfan syndrome" for d in marfan.diagnoses[:3])
     wheeze = engine.rank(cases["wheeze-without-fever"], top_k=5)
     assert any("asthma" in d.name for d in wheeze.diagnoses[:3])
+
+
+def test_a_note_is_read_into_findings_for_and_against(engine):
+    note = (
+        "67 year old man with three days of fever, productive cough and shortness of breath. "
+        "Denies chest pain. Mother had breast cancer."
+    )
+    result = engine.rank(parse_case({"text": note, "age": 67, "sex": "male"}), top_k=5)
+    observed = {o.finding: o.probability for o in result.resolved.observations}
+    assert observed["HP:0001945"] == 1.0 and observed["HP:0100749"] == 0.0
+    assert any(item["reason"] == "family history, not the patient" for item in result.resolved.not_used)
+    assert "DOID:552" in [d.id for d in result.diagnoses]
+    assert result.to_dict()["versions"]["nlp"].startswith("cdss_clinical-")
 
 
 def test_simulated_rare_patients_stay_near_the_reported_accuracy(engine):
