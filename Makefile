@@ -8,11 +8,15 @@ MIRROR ?= $(or $(CDSS_SOURCES_MIRROR),$(wildcard ../shared/data))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# A machine with a GPU can ask for another build: make TORCH='torch==2.13.0 --index-url ...'
+TORCH ?= torch==2.13.0
 
 .PHONY: run test install bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	# The CPU build of torch first, so the open requirement in pyproject.toml does not pull CUDA.
+	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -34,6 +38,7 @@ bench: install
 	$(BIN)/python benchmarks/nlp_pipeline.py --no-ner
 	$(BIN)/python benchmarks/ingest_records.py
 	$(BIN)/python benchmarks/rank_cases.py
+	$(BIN)/python benchmarks/gnn.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

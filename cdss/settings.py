@@ -48,6 +48,8 @@ class Settings:
     """Prior odds of a common disease (DO, ICD-10-CM) relative to a rare one (OMIM/ORPHA) (`CDSS_PRIOR_COMMON`)."""
     prior_ddxplus: float
     """Prior odds of a DDXPlus condition (frequent in primary and emergency care) relative to a rare disease."""
+    gnn_model: Path
+    """The link model `cdss gnn train` saves and the ranking uses when present (`CDSS_GNN_MODEL`)."""
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:
@@ -122,4 +124,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         record_id_key=env.get(PREFIX + "RECORD_ID_KEY") or None,
         prior_common=_float(env, "PRIOR_COMMON", 30.0, minimum=1e-6),
         prior_ddxplus=_float(env, "PRIOR_DDXPLUS", 500.0, minimum=1e-6),
+        gnn_model=Path(env.get(PREFIX + "GNN_MODEL") or data_dir / "models" / "gnn.pt").expanduser(),
     )

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from cdss import __version__
-from cdss.errors import ConfigError, InputError, NotFoundError
+from cdss.errors import ConfigError, GraphModelError, InputError, NotFoundError
 from cdss.settings import Settings
 from cdss.types import Mention, NodeLabel
 from kg.lookup import resolve
@@ -39,6 +39,7 @@ NOTICE = (
     "against the patient, and the evidence behind it read."
 )
 TREATED_DIAGNOSES = 5
+HYPOTHESES = 5
 QUESTION_CANDIDATES = 5
 
 
@@ -53,6 +54,9 @@ class LinkScorer(Protocol):
     def treatment_score(self, drug_id: str, disease_id: str) -> float | None:
         """Probability that the drug treats the disease, or None when either is unknown to the model."""
 
+    def top_drugs(self, disease_id: str, *, limit: int = 10) -> list[tuple[str, float]]:
+        """The drugs the model scores highest for the disease, with their probabilities."""
+
 
 @dataclass(slots=True)
 class RankResult:
@@ -61,6 +65,7 @@ class RankResult:
     treatments: list[dict]
     treatments_left_out: list[dict]
     next_questions: list[dict]
+    hypotheses: list[dict]
     resolved: ResolvedCase
     versions: dict[str, str | None]
     seconds: float = 0.0
@@ -74,6 +79,7 @@ class RankResult:
             "diagnoses": [{**d.to_dict(), "versions": self.versions} for d in self.diagnoses],
             "treatments": [{**t, "versions": self.versions} for t in self.treatments],
             "treatments_left_out": self.treatments_left_out,
+            "learned_treatment_hypotheses": self.hypotheses,
             "next_questions": self.next_questions,
             "observations": [o.to_dict() for o in r.observations],
             "not_used": r.not_used,
@@ -117,10 +123,12 @@ class Engine:
         settings: Settings,
         *,
         with_nlp: bool = False,
+        with_links: bool = True,
         config: RankingConfig | None = None,
         link_scorer: LinkScorer | None = None,
     ) -> Engine:
-        """Compile the knowledge from the store (and load the NLP pipeline when asked)."""
+        """Compile the knowledge from the store, load the learned link model when one is present for this
+        graph, and the NLP pipeline when asked."""
         config = config or config_from_settings(settings)
         started = time.perf_counter()
         knowledge = build_knowledge(store, default_frequency=config.default_frequency)
@@ -130,6 +138,8 @@ class Engine:
             from nlp import load_pipeline
 
             nlp = load_pipeline(store, settings)
+        if link_scorer is None and with_links:
+            link_scorer = load_link_scorer(store, settings)
         log.info("ranking engine ready in %.1f s (%d diseases)", time.perf_counter() - started, knowledge.n_diseases)
         return cls(
             store,
@@ -226,6 +236,7 @@ class Engine:
         treatments, left_out = treatment_options(
             self.therapy, leading, known_conditions=sorted(known), medications=taking, learned=learned_treatment
         )
+        hypotheses = self._hypotheses(diagnoses[0], treatments, known) if diagnoses else []
         asked = next_questions(
             self.model,
             top[:QUESTION_CANDIDATES],
@@ -241,11 +252,36 @@ class Engine:
             treatments=treatments,
             treatments_left_out=left_out,
             next_questions=asked,
+            hypotheses=hypotheses,
             resolved=resolved,
             versions=self.versions,
             seconds=time.perf_counter() - started,
             notes=notes,
         )
+
+    def _hypotheses(self, leading: Diagnosis, treatments: list[dict], known: set[str]) -> list[dict]:
+        """Drugs the link model ranks high for the leading diagnosis that no curated edge offers."""
+        if self.link_scorer is None:
+            return []
+        offered = {t["drug"] for t in treatments if t["for"]["id"] == leading.id}
+        blocked = {d for condition in known for d in self.therapy.contraindicated.get(condition, {})}
+        picks = [
+            (drug, probability)
+            for drug, probability in self.link_scorer.top_drugs(leading.id, limit=HYPOTHESES * 3)
+            if drug not in offered and drug not in blocked and (drug, leading.id) not in self.therapy.not_indicated
+        ][:HYPOTHESES]
+        names = self.store.get_nodes([drug for drug, _ in picks])
+        return [
+            {
+                "drug": drug,
+                "name": names[drug].name if drug in names else drug,
+                "for": {"id": leading.id, "name": leading.name, "rank": leading.rank},
+                "probability": round(probability, 4),
+                "basis": "learned link score only: no curated indication; a hypothesis to check, not a recommendation",
+                "model": self.link_scorer.version,
+            }
+            for drug, probability in picks
+        ]
 
     def rank_many(self, cases: Sequence[Case], *, top_k: int = 10) -> Iterator[RankResult | InputError]:
         """Rank a batch, running the NLP pipeline over all texts at once; a bad case yields its error."""
@@ -274,6 +310,20 @@ class Engine:
             "versions": self.versions,
             "notice": NOTICE,
         }
+
+
+def load_link_scorer(store: GraphStore, settings: Settings) -> LinkScorer | None:
+    """The trained link model at `CDSS_GNN_MODEL` when there is one for this graph; otherwise None, logged."""
+    if not settings.gnn_model.is_file():
+        return None
+    try:
+        from gnn.data import cached_export
+        from gnn.score import GnnLinkScorer
+
+        return GnnLinkScorer.load(settings.gnn_model, cached_export(store, settings.data_dir / "gnn"))
+    except (ConfigError, GraphModelError, ImportError) as error:
+        log.warning("ranking without learned link scores: %s", error)
+        return None
 
 
 def _nothing_to_rank(case: Case, resolved: ResolvedCase) -> str:

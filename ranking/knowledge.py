@@ -158,8 +158,16 @@ class Knowledge:
         return self.annotations_by_disease.indices[start:end], self.annotations_by_disease.data[start:end]
 
 
-def build_knowledge(store: GraphStore, *, default_frequency: float = RankingConfig().default_frequency) -> Knowledge:
-    """Compile the store's findings, annotations and exclusions into a `Knowledge`."""
+def build_knowledge(
+    store: GraphStore,
+    *,
+    default_frequency: float = RankingConfig().default_frequency,
+    leave_out: frozenset[tuple[str, str]] = frozenset(),
+) -> Knowledge:
+    """Compile the store's findings, annotations and exclusions into a `Knowledge`.
+
+    `leave_out` names (disease, finding) annotations to ignore, for experiments on incomplete knowledge.
+    """
     version = store.graph_version
     if version is None:
         raise GraphModelError("the graph has no version: rebuild it with `cdss kg build`")
@@ -178,7 +186,7 @@ def build_knowledge(store: GraphStore, *, default_frequency: float = RankingConf
     exclusion_edges: dict[tuple[str, int], list[EdgeEvidence]] = defaultdict(list)
     for edge in store.iter_edges(edge_type=EdgeType.HAS_FINDING):
         finding = finding_index.get(edge.end)
-        if finding is None or edge.provenance.source in CURATED_EXCLUDED_SOURCES:
+        if finding is None or edge.provenance.source in CURATED_EXCLUDED_SOURCES or (edge.start, edge.end) in leave_out:
             continue
         key = (edge.start, finding)
         frequency = edge.attributes.get("frequency")

@@ -44,6 +44,7 @@ def cli() -> None:
 
 def _register() -> None:
     from cdss.cli.data import data
+    from cdss.cli.gnn import gnn
     from cdss.cli.kg import kg
     from cdss.cli.nlp import ingest, nlp
     from cdss.cli.rank import evaluate, rank_command, related_command
@@ -55,6 +56,7 @@ def _register() -> None:
     cli.add_command(rank_command)
     cli.add_command(related_command)
     cli.add_command(evaluate)
+    cli.add_command(gnn)
 
 
 _register()

@@ -1,0 +1,228 @@
+"""`cdss gnn train|eval|score`: learned link scores for diagnoses and treatments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from cdss.settings import load_settings
+
+STORE_HELP = "Graph store URL or file path (default: CDSS_STORE)."
+
+
+def _export(store_url: str | None):
+    from gnn.data import cached_export
+    from kg import open_store
+
+    settings = load_settings()
+    store = open_store(store_url or settings.store)
+    return settings, cached_export(store, settings.data_dir / "gnn")
+
+
+@click.group()
+def gnn() -> None:
+    """Graph neural network link scores (PyTorch Geometric)."""
+
+
+@gnn.command("train")
+@click.option("--encoder", type=click.Choice(["sage", "rgcn", "hgt", "shallow"]), default="sage", show_default=True)
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), help="Checkpoint path (default: CDSS_GNN_MODEL)."
+)
+@click.option("--max-epochs", default=300, show_default=True, type=click.IntRange(1))
+@click.option("--patience", default=20, show_default=True, type=click.IntRange(1))
+@click.option("--hidden", default=64, show_default=True, type=click.IntRange(4))
+@click.option("--seed", default=0, show_default=True)
+@click.option("--device", help="cpu or cuda (default: cuda when available).")
+@click.option("--store", "store_url", help=STORE_HELP)
+def train_command(
+    encoder: str,
+    out: Path | None,
+    max_epochs: int,
+    patience: int,
+    hidden: int,
+    seed: int,
+    device: str | None,
+    store_url: str | None,
+) -> None:
+    """Train the link model on the whole graph (5% of edges held back to stop early) and save it."""
+    from gnn.experiments import train_deployed
+    from gnn.train import TrainConfig, pick_device
+
+    settings, export = _export(store_url)
+    target = out or settings.gnn_model
+    config = TrainConfig(encoder=encoder, max_epochs=max_epochs, patience=patience, hidden=hidden, seed=seed)
+    chosen = pick_device(device)
+    click.echo(f"training {encoder} on {chosen} for graph {export.graph_version}", err=True)
+    checkpoint = train_deployed(
+        export,
+        target,
+        config,
+        show_progress=settings.progress,
+        log=lambda line: click.echo(line, err=True),
+        device=chosen,
+    )
+    summary = checkpoint["metrics"]["training"]
+    click.echo(
+        f"trained {summary['encoder']}: best validation AUROC {summary['best_valid_auroc']:.4f} at epoch "
+        f"{summary['best_epoch']} ({summary['seconds_to_best']:.0f} s to best, {summary['seconds']:.0f} s in all, "
+        f"{summary['device']}) -> {target}"
+    )
+
+
+@gnn.command("eval")
+@click.option("--encoders", default="sage,rgcn,hgt", show_default=True, help="Encoders to compare (comma-separated).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON and PNG.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--store", "store_url", help=STORE_HELP)
+def eval_command(encoders: str, out: Path | None, as_json: bool, seed: int, store_url: str | None) -> None:
+    """Models against baselines on random-edge and held-out-disease splits, plus external validation."""
+    from gnn.experiments import evaluate_all, plot_curves
+    from gnn.model import ENCODERS
+    from gnn.train import TrainConfig
+
+    names = [e.strip() for e in encoders.split(",") if e.strip()]
+    unknown = [e for e in names if e not in ENCODERS]
+    if unknown or not names:
+        raise click.BadParameter(f"choose from {', '.join(ENCODERS)}; got {encoders!r}", param_hint="--encoders")
+    settings, export = _export(store_url)
+    report, curves = evaluate_all(
+        export,
+        encoders=names,
+        config=TrainConfig(seed=seed),
+        show_progress=settings.progress,
+        log=lambda line: click.echo(line, err=True),
+    )
+    target = out or settings.data_dir / "eval" / "gnn"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "gnn_eval.json").write_text(json.dumps(report, indent=2))
+    plot_curves(curves, target / "gnn_training_curves.png")
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(render_report(report))
+    click.echo(f"wrote {target / 'gnn_eval.json'} and {target / 'gnn_training_curves.png'}", err=True)
+
+
+@gnn.command("compare")
+@click.option("--diseases", default=300, show_default=True, type=click.IntRange(10))
+@click.option("--hide", default=0.3, show_default=True, type=click.FloatRange(0.05, 0.9), help="Share hidden.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--store", "store_url", help=STORE_HELP)
+def compare_command(
+    diseases: int, hide: float, seed: int, out: Path | None, as_json: bool, store_url: str | None
+) -> None:
+    """Diagnosis and treatment ranking with and without the GNN, on the same cases and hidden links."""
+    from gnn.compare import compare_ranking
+    from kg import open_store
+    from ranking.config import config_from_settings
+
+    settings, export = _export(store_url)
+    with open_store(store_url or settings.store) as store:
+        report = compare_ranking(
+            store,
+            export,
+            ranking=config_from_settings(settings),
+            diseases=diseases,
+            fraction=hide,
+            seed=seed,
+            show_progress=settings.progress,
+            log=lambda line: click.echo(line, err=True),
+        )
+    target = out or settings.data_dir / "eval" / "gnn"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "gnn_compare.json").write_text(json.dumps(report, indent=2))
+    click.echo(json.dumps(report, indent=2) if as_json else render_comparison(report))
+
+
+@gnn.command("score")
+@click.argument("disease")
+@click.option("--finding", "findings", multiple=True, help="A finding CURIE to score against the disease.")
+@click.option("--drugs", "top_drugs", default=10, show_default=True, type=click.IntRange(0, 100))
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--store", "store_url", help=STORE_HELP)
+def score_command(
+    disease: str, findings: tuple[str, ...], top_drugs: int, as_json: bool, store_url: str | None
+) -> None:
+    """Learned scores of a disease's links: given findings, and the drugs the model ranks highest."""
+    from cdss.errors import NotFoundError
+    from gnn.score import GnnLinkScorer
+
+    settings, export = _export(store_url)
+    scorer = GnnLinkScorer.load(settings.gnn_model, export)
+    if disease not in export.index["disease"]:
+        raise NotFoundError(f"{disease!r} is not a disease in the graph")
+    log_odds = scorer.finding_log_odds(list(findings), [disease] + export.ids["disease"])[:, 0] if findings else []
+    result = {
+        "disease": disease,
+        "model": scorer.version,
+        "findings": [
+            {"finding": f, "centred_log_odds": round(float(v), 4)} for f, v in zip(findings, log_odds, strict=True)
+        ],
+        "top_drugs": [{"drug": d, "probability": round(p, 4)} for d, p in scorer.top_drugs(disease, limit=top_drugs)],
+        "notice": "learned scores are hypotheses for a clinician to weigh, not curated facts",
+    }
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"{disease} ({scorer.version})")
+    for item in result["findings"]:
+        click.echo(f"  finding {item['finding']:<16} {item['centred_log_odds']:+.3f}")
+    for item in result["top_drugs"]:
+        click.echo(f"  drug    {item['drug']:<16} {item['probability']:.3f}")
+
+
+def render_report(report: dict) -> str:
+    lines = [f"graph {report['graph_version']}; encoders compared on the random split (validation AUROC):"]
+    for name, summary in report["encoders"].items():
+        timing = f"{summary['seconds_to_best']:.0f} s to best epoch {summary['best_epoch']}"
+        budget = ", stopped by time budget" if summary.get("stopped_by_time_budget") else ""
+        lines.append(f"  {name:<6} {summary['best_valid_auroc']:.4f}  ({timing}{budget})")
+    lines.append(f"chosen: {report['chosen_encoder']}")
+    for title, key in (("random edge split", "random_edges"), ("held-out diseases", "held_out_diseases")):
+        lines.append(f"{title}:  {'method':<32} {'relation':<12} AUROC  AUPRC  MRR    Hits@10")
+        for method, relations in report[key].items():
+            for relation, m in relations.items():
+                lines.append(
+                    f"  {'':<17}{method:<32} {relation:<12} {m['auroc']:.3f}  {m['auprc']:.3f}  {m['mrr']:.3f}  "
+                    f"{m['hits@10']:.3f}"
+                )
+    external = report["external_validation"]
+    lines.append(
+        f"external validation ({external['test_pairs']} DrugCentral/LabeledIn indications not in PharmacotherapyDB):"
+    )
+    for method, values in external.items():
+        if isinstance(values, dict) and "vs_random_pairs" in values:
+            lines.append(
+                f"  {method:<32} AUROC {values['vs_random_pairs']['auroc']:.3f} vs random pairs, "
+                f"{values['vs_random_drugs_same_disease']['auroc']:.3f} vs random drugs for the same disease"
+            )
+    hard = report["hard_negatives"]
+    lines.append(f"curated non-indications: mean probability {hard['mean_probability']}")
+    lines.append(f"{report['seconds']:.0f} s in all")
+    return "\n".join(lines)
+
+
+def render_comparison(report: dict) -> str:
+    setting = report["setting"]
+    lines = [
+        f"{setting['diseases']} simulated rare-disease cases (k={setting['k']}, noise={setting['noise']}, "
+        f"imprecision={setting['imprecision']}); {report['hidden']['annotations']} annotations hidden from both "
+        "the engine and the GNN",
+        f"  {'ranking':<26} top-1  top-3  top-10 MRR",
+    ]
+    for name, m in report["diagnosis"].items():
+        micro = m["micro"]
+        lines.append(f"  {name:<26} {micro['top1']:.3f}  {micro['top3']:.3f}  {micro['top10']:.3f}  {micro['mrr']:.3f}")
+    treatment = report["treatment"]
+    lines.append(
+        f"{treatment['held_out_indications']} hidden indications ranked among {treatment['candidates']} drugs:"
+    )
+    for name, m in treatment["methods"].items():
+        lines.append(f"  {name:<26} hits@5 {m['hits@5']:.3f}  hits@10 {m['hits@10']:.3f}  MRR {m.get('mrr', 0.0):.3f}")
+    return "\n".join(lines)

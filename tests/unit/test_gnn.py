@@ -1,0 +1,216 @@
+"""The GNN on a small synthetic graph: export, leakage-free splits, training, checkpoints, scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cdss.errors import ConfigError, GraphModelError
+from cdss.settings import load_settings
+from gnn.checkpoint import load_checkpoint, save_checkpoint
+from gnn.data import DIAGNOSIS, NON_INDICATIONS, PALLIATION, TARGETS, TREATMENT, export_graph, reverse
+from gnn.evaluate import DegreeScorer, ModelScorer, NeighbourScorer, evaluate_scorers, external_metrics
+from gnn.score import GnnLinkScorer
+from gnn.splits import disease_holdout_split, external_split, held_links_split, random_edge_split
+from gnn.train import TrainConfig, embeddings, graph_tensors, train_link_model
+from kg import open_store
+from tests.gnn_graph import FAMILIES, write_gnn_graph
+
+FAST = TrainConfig(hidden=32, layers=2, learning_rate=0.02, max_epochs=150, patience=50, seed=1)
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory):
+    return write_gnn_graph(tmp_path_factory.mktemp("gnn") / "graph.sqlite")
+
+
+@pytest.fixture(scope="module")
+def export(graph):
+    with open_store(str(graph)) as store:
+        return export_graph(store)
+
+
+@pytest.fixture(scope="module")
+def trained(export):
+    split = random_edge_split(export, seed=0)
+    result, tensors = train_link_model(export, split, FAST)
+    return split, result, tensors
+
+
+def _pairs(edges: np.ndarray) -> set[tuple[int, int]]:
+    return set(zip(edges[0].tolist(), edges[1].tolist(), strict=True))
+
+
+def test_export_ids_are_sorted_and_deterministic(graph, export):
+    assert export.ids["disease"] == sorted(export.ids["disease"])
+    with open_store(str(graph)) as store:
+        again = export_graph(store)
+    for relation, edges in export.edges.items():
+        assert np.array_equal(edges, again.edges[relation])
+    assert np.array_equal(export.base_features["finding"], again.base_features["finding"])
+    assert export.edges[NON_INDICATIONS].shape[1] == FAMILIES
+
+
+def test_random_split_leaks_no_held_out_pair_in_either_direction(export):
+    split = random_edge_split(export, seed=0)
+    tensors = graph_tensors(export, split, torch.device("cpu"))
+    for relation in TARGETS:
+        held = _pairs(np.hstack([split.valid[relation], split.test[relation]]))
+        assert held, "the split holds something out"
+        forward = _pairs(tensors.edge_index[relation].numpy())
+        backward = _pairs(tensors.edge_index[reverse(relation)].numpy()[::-1])
+        assert not held & forward and not held & backward
+        assert not held & _pairs(split.train[relation])
+    # A PALLIATES or EXCLUDES edge beside a held-out pair would leak it too.
+    assert not _pairs(np.hstack([split.valid[TREATMENT], split.test[TREATMENT]])) & _pairs(
+        tensors.edge_index[PALLIATION].numpy()
+    )
+
+
+def test_held_out_diseases_lose_every_target_edge(export):
+    split = disease_holdout_split(export, seed=0, valid=0.1, test=0.2)
+    held = set(split.test[DIAGNOSIS][0].tolist()) | set(split.test[TREATMENT][1].tolist())
+    assert held
+    assert not held & set(split.message_passing[DIAGNOSIS][0].tolist())
+    assert not held & set(split.message_passing[TREATMENT][1].tolist())
+    assert not held & set(split.train[DIAGNOSIS][0].tolist())
+    is_a = ("disease", "is_a", "disease")
+    assert held & set(split.message_passing[is_a][0].tolist()), "their place in the hierarchy stays"
+
+
+def test_external_split_trains_treatments_on_pharmacotherapydb_only(export):
+    split = external_split(export, seed=0)
+    sources = dict(zip(map(tuple, export.edges[TREATMENT].T.tolist()), export.edge_sources[TREATMENT], strict=True))
+    assert all("pharmacotherapydb" in sources[p] for p in _pairs(split.message_passing[TREATMENT]))
+    assert all("pharmacotherapydb" not in sources[p] for p in _pairs(split.test[TREATMENT]))
+    assert split.test[TREATMENT].shape[1] == split.notes["external_treats"] > 0
+
+
+def test_training_reaches_a_high_auroc_within_a_few_hundred_full_batch_epochs(export, trained):
+    """About five seconds on one CPU core (FAST caps the epochs; wall time belongs to benchmarks)."""
+    split, result, tensors = trained
+    assert result.best_auroc > 0.9
+    assert result.history[0]["valid_auroc"] < result.best_auroc
+    model = ModelScorer("gnn", result.model.decoder, embeddings(result.model, tensors))
+    report = evaluate_scorers(export, split, [model])
+    assert report["gnn"]["has_finding"]["auroc"] > 0.85
+    assert report["gnn"]["treats"]["auroc"] > 0.85
+    assert 0 < report["gnn"]["has_finding"]["mrr"] <= 1
+
+
+def test_baselines_run_on_the_same_split(export, trained):
+    split, _, _ = trained
+    scorers = [
+        DegreeScorer(export, split.train),
+        NeighbourScorer(export, split.message_passing, adamic_adar=False),
+        NeighbourScorer(export, split.message_passing, adamic_adar=True),
+    ]
+    report = evaluate_scorers(export, split, scorers)
+    assert set(report) == {"degree prior", "common neighbours", "Adamic-Adar"}
+    assert all(0 <= m["auroc"] <= 1 for r in report.values() for m in r.values())
+
+
+def test_external_metrics_compare_model_and_prior(export):
+    split = external_split(export, seed=0)
+    result, tensors = train_link_model(export, split, FAST)
+    scorer = ModelScorer("gnn", result.model.decoder, embeddings(result.model, tensors))
+    report = external_metrics(export, [scorer, DegreeScorer(export, split.train)], split)
+    assert report["gnn"]["vs_random_pairs"]["auroc"] > 0.8
+    assert set(report["degree prior"]) == {"vs_random_pairs", "vs_random_drugs_same_disease"}
+
+
+def _save(path, export, trained, metrics=None):
+    _, result, tensors = trained
+    save_checkpoint(
+        path, model=result.model, config=FAST.to_dict(), export=export, metrics=metrics or {}, in_dims=tensors.in_dims
+    )
+    return path
+
+
+def test_checkpoint_round_trip_gives_the_same_scores(export, trained, tmp_path):
+    _, result, _ = trained
+    path = _save(tmp_path / "gnn.pt", export, trained, {"a": 1})
+    scorer = GnnLinkScorer.load(path, export)
+    direct = GnnLinkScorer(result.model, export, version="direct")
+    findings, diseases = export.ids["finding"][:5], export.ids["disease"]
+    loaded, fresh = scorer.finding_log_odds(findings, diseases), direct.finding_log_odds(findings, diseases)
+    assert np.allclose(loaded, fresh, atol=1e-5)
+    assert scorer.version.startswith("gnn-sage-") and scorer.metrics == {"a": 1}
+
+
+def test_a_checkpoint_for_another_graph_refuses_to_load(export, trained, tmp_path):
+    path = _save(tmp_path / "gnn.pt", export, trained)
+    with pytest.raises(GraphModelError, match="was trained on graph gnn-test, but the graph is now other-version"):
+        load_checkpoint(path, graph_version="other-version")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ConfigError, match="is not a readable GNN checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt", graph_version=None)
+
+
+def test_scores_favour_the_family_structure(export, trained):
+    _, result, _ = trained
+    scorer = GnnLinkScorer(result.model, export, version="t")
+    family0 = [d for d in export.ids["disease"] if d.startswith("OMIM:0")]
+    family1 = [d for d in export.ids["disease"] if d.startswith("OMIM:1")]
+    odds = scorer.finding_log_odds(["HP:0000000", "HP:0100000"], family0 + family1)
+    assert odds[0, : len(family0)].mean() > odds[0, len(family0) :].mean()
+    assert odds[1, len(family0) :].mean() > odds[1, : len(family0)].mean()
+    top = [drug for drug, _ in scorer.top_drugs(family1[0], limit=5)]
+    assert sum(d.startswith("DRUGBANK:DB01") for d in top) >= 4
+    assert scorer.treatment_score("DRUGBANK:DB99999", family1[0]) is None
+
+
+def test_the_ranking_engine_uses_a_trained_model_when_present(graph, export, trained, tmp_path, monkeypatch):
+    from ranking import Engine, parse_case
+
+    path = _save(tmp_path / "gnn.pt", export, trained)
+    monkeypatch.setenv("CDSS_GNN_MODEL", str(path))
+    monkeypatch.setenv("CDSS_DATA_DIR", str(tmp_path))
+    with open_store(str(graph)) as store:
+        engine = Engine.load(store, load_settings())
+        assert engine.link_scorer is not None
+        answer = engine.rank(parse_case({"present": ["HP:0000000", "HP:0000001"]}), top_k=5)
+        data = answer.to_dict()
+        assert data["versions"]["link_model"].startswith("gnn-sage-")
+        assert all("learned_log_lr" in d for d in data["diagnoses"])
+        assert all(h["basis"].startswith("learned link score only") for h in data["learned_treatment_hypotheses"])
+        without = Engine.load(store, load_settings(), with_links=False)
+        assert without.rank(parse_case({"present": ["HP:0000000"]})).to_dict()["versions"]["link_model"] is None
+    monkeypatch.setenv("CDSS_GNN_MODEL", str(tmp_path / "missing.pt"))
+    with open_store(str(graph)) as store:
+        assert Engine.load(store, load_settings()).link_scorer is None
+
+
+def test_held_links_are_hidden_from_training_and_message_passing(export):
+    held = {DIAGNOSIS: export.edges[DIAGNOSIS][:, ::7], TREATMENT: export.edges[TREATMENT][:, ::5]}
+    split = held_links_split(export, held, seed=0)
+    tensors = graph_tensors(export, split, torch.device("cpu"))
+    for relation, pairs in held.items():
+        hidden = _pairs(pairs)
+        assert not hidden & _pairs(split.train[relation])
+        assert not hidden & _pairs(tensors.edge_index[relation].numpy())
+        assert not hidden & _pairs(tensors.edge_index[reverse(relation)].numpy()[::-1])
+        assert _pairs(split.test[relation]) == hidden
+
+
+def test_the_comparison_ranks_the_same_cases_with_and_without_the_gnn(graph, export):
+    from gnn.compare import compare_ranking, hidden_annotations
+    from ranking.config import RankingConfig
+    from ranking.knowledge import build_knowledge
+
+    with open_store(str(graph)) as store:
+        knowledge = build_knowledge(store)
+        hidden = hidden_annotations(knowledge, export, [0, 1, 2], fraction=0.5, seed=0)
+        for disease in {int(d) for d in hidden[0]}:
+            stated = int((export.edges[DIAGNOSIS][0] == disease).sum())
+            assert int((hidden[0] == disease).sum()) == round(stated * 0.5)
+        report = compare_ranking(store, export, ranking=RankingConfig(), training=FAST, diseases=20, log=str)
+    diagnosis = report["diagnosis"]
+    assert {m["cases"] for m in diagnosis.values()} == {20}
+    assert diagnosis["full knowledge"]["micro"]["mrr"] >= diagnosis["partial knowledge"]["micro"]["mrr"]
+    assert set(diagnosis) == {"full knowledge", "partial knowledge"} | {f"partial + GNN x{w:g}" for w in (0.25, 0.5, 1)}
+    treatment = report["treatment"]["methods"]
+    assert report["treatment"]["held_out_indications"] > 0
+    assert treatment["curated only"]["hits@10"] == 0.0
+    assert 0 < treatment["GNN"]["mrr"] <= 1
