@@ -85,9 +85,9 @@ def _baselines(export: GraphExport, split: Split) -> list:
 def evaluate_all(
     export: GraphExport,
     *,
-    encoders: Sequence[str] = ("sage", "rgcn", "hgt"),
+    encoders: Sequence[str] = ("sage", "gat", "hgt"),
     config: TrainConfig = DEFAULT_TRAINING,
-    hgt_seconds: float = 420.0,
+    encoder_seconds: float = 600.0,
     show_progress: bool | None = None,
     log: Log = print,
 ) -> tuple[dict, dict[str, TrainResult]]:
@@ -99,8 +99,8 @@ def evaluate_all(
     report["splits"] = {"random edges": _split_sizes(random_split)}
     trained = {}
     for encoder in encoders:
-        budget = hgt_seconds if encoder == "hgt" else config.max_seconds
-        encoder_config = replace(config, encoder=encoder, max_seconds=budget)
+        # The same wall-time budget for each: the deployed model must train within ten minutes on a CPU.
+        encoder_config = replace(config, encoder=encoder, max_seconds=encoder_seconds)
         result, tensors = train_link_model(export, random_split, encoder_config, show_progress=show_progress, log=log)
         trained[encoder] = (result, tensors)
         curves[f"random / {encoder}"] = result

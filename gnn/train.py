@@ -24,7 +24,7 @@ from gnn.splits import Split
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrainConfig:
     encoder: str = "sage"
-    """sage, rgcn, hgt, or shallow (no message passing)."""
+    """sage, gat, hgt, or shallow (no message passing)."""
     hidden: int = 64
     layers: int = 2
     dropout: float = 0.1

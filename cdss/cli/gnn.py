@@ -27,7 +27,7 @@ def gnn() -> None:
 
 
 @gnn.command("train")
-@click.option("--encoder", type=click.Choice(["sage", "rgcn", "hgt", "shallow"]), default="sage", show_default=True)
+@click.option("--encoder", type=click.Choice(["sage", "gat", "hgt", "shallow"]), default="sage", show_default=True)
 @click.option(
     "--out", type=click.Path(path_type=Path, dir_okay=False), help="Checkpoint path (default: CDSS_GNN_MODEL)."
 )
@@ -73,7 +73,7 @@ def train_command(
 
 
 @gnn.command("eval")
-@click.option("--encoders", default="sage,rgcn,hgt", show_default=True, help="Encoders to compare (comma-separated).")
+@click.option("--encoders", default="sage,gat,hgt", show_default=True, help="Encoders to compare (comma-separated).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON and PNG.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--seed", default=0, show_default=True)
