@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make run   - install everything, build the graph from real vocabularies and the NLP pipeline over it,
-#                show what was built
+#                show what was built, then serve the API on it (Ctrl-C stops it)
 #   make test  - install everything and run the test suite
 PYTHON ?= python3
 # Sources are fetched from CDSS_SOURCES_MIRROR, else from ../shared/data when it exists, else online.
@@ -10,6 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # A machine with a GPU can ask for another build: make TORCH='torch==2.13.0 --index-url ...'
 TORCH ?= torch==2.13.0
+PORT ?= 8000
 
 .PHONY: run test install bench clean
 
@@ -29,6 +30,7 @@ run: install
 	$(BIN)/cdss nlp build
 	echo "No chest pain. Three days of fever and productive cough; mother had breast cancer." | $(BIN)/cdss nlp extract -
 	$(BIN)/cdss rank --cases examples/cases.jsonl --top 3 --brief
+	$(BIN)/cdss serve --demo-key --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest
@@ -39,6 +41,7 @@ bench: install
 	$(BIN)/python benchmarks/ingest_records.py
 	$(BIN)/python benchmarks/rank_cases.py
 	$(BIN)/python benchmarks/gnn.py
+	$(BIN)/python benchmarks/api_load.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

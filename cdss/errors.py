@@ -99,3 +99,30 @@ class GraphNotBuiltError(StoreError):
     def __init__(self, location: str) -> None:
         super().__init__(f"no graph at {location}: run `cdss kg build` first")
         self.location = location
+
+
+class AuthError(CdssError):
+    """An API request without a valid key, or with a key that lacks the scope it needs."""
+
+    code = "unauthorized"
+    exit_status = 2
+
+
+class ForbiddenError(AuthError):
+    code = "forbidden"
+
+
+class RateLimitedError(CdssError):
+    """A key sent more requests than its limit allows."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limit exceeded; retry after {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class NotReadyError(CdssError):
+    """A service the request needs (the graph, the NLP pipeline, Neo4j) is not available yet."""
+
+    code = "not_ready"

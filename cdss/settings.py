@@ -50,6 +50,18 @@ class Settings:
     """Prior odds of a DDXPlus condition (frequent in primary and emergency care) relative to a rare disease."""
     gnn_model: Path
     """The link model `cdss gnn train` saves and the ranking uses when present (`CDSS_GNN_MODEL`)."""
+    api_keys: Path
+    """The API key database, hashes only (`CDSS_API_KEYS`; default <data_dir>/api_keys.sqlite)."""
+    audit_log: Path
+    """JSON-lines audit log of API calls (`CDSS_AUDIT_LOG`; default <data_dir>/audit.jsonl)."""
+    rate_limit: int
+    """Requests per minute per API key, per worker process (`CDSS_RATE_LIMIT`)."""
+    max_request_bytes: int
+    """The largest request body the API accepts (`CDSS_MAX_REQUEST_BYTES`, 1 MB)."""
+    cors_origins: tuple[str, ...]
+    """Origins allowed cross-site (`CDSS_CORS_ORIGINS`, comma-separated); none by default."""
+    api_nlp: bool
+    """Load the NLP pipeline in the API so records may carry text (`CDSS_API_NLP`, on by default)."""
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:
@@ -125,4 +137,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         prior_common=_float(env, "PRIOR_COMMON", 30.0, minimum=1e-6),
         prior_ddxplus=_float(env, "PRIOR_DDXPLUS", 500.0, minimum=1e-6),
         gnn_model=Path(env.get(PREFIX + "GNN_MODEL") or data_dir / "models" / "gnn.pt").expanduser(),
+        api_keys=Path(env.get(PREFIX + "API_KEYS") or data_dir / "api_keys.sqlite").expanduser(),
+        audit_log=Path(env.get(PREFIX + "AUDIT_LOG") or data_dir / "audit.jsonl").expanduser(),
+        rate_limit=_int(env, "RATE_LIMIT", 600, minimum=1),
+        max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 1_048_576, minimum=1024),
+        cors_origins=tuple(o.strip() for o in (env.get(PREFIX + "CORS_ORIGINS") or "").split(",") if o.strip()),
+        api_nlp=_tristate(env, "API_NLP") is not False,
     )

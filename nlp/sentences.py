@@ -81,7 +81,7 @@ class ClinicalSentences:
                 | ((breaks >= 1) & ~after_final & ~wrapped)
             )
             starts[current] = np.where(begins, 1, -1)
-        if words[0] != 0:
+        if len(words) and words[0] != 0:
             starts[words[0]] = 1
         doc.from_array([SENT_START], starts.reshape(-1, 1).astype(np.uint64))
         return doc

@@ -48,6 +48,7 @@ def _register() -> None:
     from cdss.cli.kg import kg
     from cdss.cli.nlp import ingest, nlp
     from cdss.cli.rank import evaluate, rank_command, related_command
+    from cdss.cli.serve import keys, serve_command
 
     cli.add_command(data)
     cli.add_command(kg)
@@ -57,6 +58,8 @@ def _register() -> None:
     cli.add_command(related_command)
     cli.add_command(evaluate)
     cli.add_command(gnn)
+    cli.add_command(serve_command)
+    cli.add_command(keys)
 
 
 _register()

@@ -242,6 +242,12 @@ def test_bad_text_is_refused_clearly(pipeline, text, error):
 def test_empty_and_control_character_text_is_safe(pipeline):
     assert extract_mentions(pipeline, "", max_chars=LIMIT) == []
     assert extract_mentions(pipeline, "   \n\t ", max_chars=LIMIT) == []
+    # Whitespace-only records reach the pipeline as documents of space tokens when ingested in batches.
+    from nlp.mentions import doc_mentions
+    from nlp.pipeline import annotate
+
+    docs = list(annotate(pipeline, ["\r", " \n", "\r\n", "fever"], max_chars=LIMIT))
+    assert [len(doc_mentions(d, "r")) for d in docs] == [0, 0, 0, 1]
     text = "No\x00 fever\x07 but\x1b cough."
     mentions = extract_mentions(pipeline, text, max_chars=LIMIT)
     assert [(text[m.start : m.end], m.assertion) for m in mentions] == [

@@ -1,0 +1,180 @@
+"""Request and response models. The OpenAPI document is generated from these, so the two cannot drift."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CURIE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*:\S+$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FindingIn(Strict):
+    id: str = Field(pattern=CURIE_PATTERN, max_length=100, description="A finding CURIE, e.g. HP:0001945.")
+    status: Literal["present", "absent"] = "present"
+    confidence: float = Field(1.0, ge=0.0, le=1.0, description="How sure the caller is (1 = certain).")
+
+
+class ImageFindingIn(Strict):
+    label: str = Field(min_length=1, max_length=200, description="An image model's label, or a finding CURIE.")
+    probability: float = Field(ge=0.0, le=1.0)
+    model: str = Field("", max_length=200, description="The image model that produced it.")
+
+
+class RecommendationRequest(Strict):
+    text: str | None = Field(None, max_length=200_000, description="Free-text note; never logged or stored.")
+    findings: list[FindingIn] = Field(default_factory=list, max_length=500)
+    image_findings: list[ImageFindingIn] = Field(default_factory=list, max_length=100)
+    medications: list[str] = Field(default_factory=list, max_length=200, description="Names or CURIEs.")
+    age: float | None = Field(None, ge=0, le=130, description="Years.")
+    sex: Literal["female", "male"] | None = None
+    top_k: int = Field(10, ge=1, le=100)
+
+
+class Versions(BaseModel):
+    """What produced an answer: the graph, the ranking model, the NLP pipeline, the link model, cdss."""
+
+    graph: str | None = None
+    ranking: str | None = None
+    nlp: str | None = None
+    link_model: str | None = None
+    cdss: str | None = None
+    model_config = ConfigDict(extra="allow")
+
+
+class MentionOut(BaseModel):
+    start: int
+    end: int
+    text: str
+    concept_id: str | None
+    concept_type: str | None
+    assertion: str
+    section: str | None
+    confidence: float
+    method: str
+
+
+class RecommendationResponse(BaseModel):
+    notice: str
+    diagnoses: list[dict[str, Any]]
+    treatments: list[dict[str, Any]]
+    treatments_left_out: list[dict[str, Any]]
+    learned_treatment_hypotheses: list[dict[str, Any]]
+    next_questions: list[dict[str, Any]]
+    mentions: list[MentionOut]
+    unknown_image_labels: list[str]
+    not_used: list[Any]
+    versions: Versions
+    model_config = ConfigDict(extra="allow")
+
+
+class SearchQuery(Strict):
+    q: str = Field(min_length=1, max_length=200, pattern=r"\S", description="A name, synonym or code (CURIE).")
+    limit: int = Field(20, ge=1, le=100)
+
+
+class ConceptOut(BaseModel):
+    id: str
+    label: str
+    name: str
+    synonyms: list[str]
+    xrefs: list[str]
+    sources: list[str]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[ConceptOut]
+
+
+class EdgeOut(BaseModel):
+    type: str
+    id: str
+    name: str
+    properties: dict[str, Any]
+    source: str
+    source_version: str
+    license: str
+
+
+class DiseaseResponse(BaseModel):
+    disease: ConceptOut
+    codes: list[str]
+    findings: list[EdgeOut]
+    excluded_findings: list[EdgeOut]
+    treatments: list[EdgeOut]
+    contraindicated: list[EdgeOut]
+    parents: list[EdgeOut]
+    graph_version: str | None
+
+
+class RelatedQuery(Strict):
+    limit: int = Field(10, ge=1, le=100)
+
+
+class RelatedResponse(BaseModel):
+    disease: dict[str, Any]
+    related: list[dict[str, Any]]
+    versions: Versions
+    notice: str
+
+
+class RecordIn(Strict):
+    id: str = Field(min_length=1, max_length=200, description="The caller's record id; stored only as a keyed hash.")
+    text: str = Field(min_length=1, max_length=200_000)
+
+
+class RecordsRequest(Strict):
+    records: list[RecordIn] = Field(min_length=1, max_length=50)
+
+
+class RecordsResponse(BaseModel):
+    records: int
+    new: int
+    replaced: int
+    mentions: int
+    record_ids: list[str] = Field(description="The keyed hashes under which the records are stored.")
+    graph_version: str | None
+
+
+class StatsResponse(BaseModel):
+    graph_version: str | None
+    nodes: int
+    edges: int
+    nodes_by_label: dict[str, int]
+    edges_by_type: dict[str, int]
+    model_config = ConfigDict(extra="allow")
+
+
+class ModelsResponse(BaseModel):
+    versions: Versions
+    link_model: dict[str, Any] | None
+    nlp_pipeline: dict[str, Any] | None
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    graph: bool
+    engine: bool
+    nlp: bool | None
+    error: str | None = None
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    status: int
+    request_id: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

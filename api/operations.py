@@ -1,0 +1,135 @@
+"""One decorator declares an endpoint: its route, scope, request and response models.
+
+The same declaration drives the request handling (key and scope check, rate
+limit, validation, audit) and the OpenAPI document, so they cannot drift.
+Views receive validated models and return plain data; the logic is in
+`api.services`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+from pydantic import BaseModel, ValidationError
+
+from api.models import Health
+from cdss.errors import AuthError, ForbiddenError, InputError
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    method: str
+    rule: str
+    summary: str
+    description: str
+    tag: str
+    response: type[BaseModel]
+    scope: str | None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+
+    @property
+    def path(self) -> str:
+        """The rule in OpenAPI form: `<curie>` becomes `{curie}`."""
+        return self.rule.replace("<", "{").replace(">", "}")
+
+    @property
+    def path_parameters(self) -> list[str]:
+        return [part[1:-1] for part in self.path.split("/") if part.startswith("{")]
+
+
+class ValidationFailed(InputError):
+    """A request that does not match its model; `details` names each bad field, without echoing values."""
+
+    def __init__(self, where: str, error: ValidationError) -> None:
+        self.details = [
+            {"location": [where, *map(str, e["loc"])], "message": e["msg"], "type": e["type"]}
+            for e in error.errors(include_url=False, include_input=False)
+        ]
+        fields = ", ".join(".".join(map(str, d["location"][1:])) or where for d in self.details[:5])
+        super().__init__(f"invalid {where}: {fields}")
+
+
+def _validated(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ValidationFailed(where, error) from None
+
+
+def _body(model: type[BaseModel]) -> BaseModel:
+    if not request.is_json:
+        from werkzeug.exceptions import UnsupportedMediaType
+
+        raise UnsupportedMediaType(f"send the body as {JSON}")
+    raw = request.get_data(cache=True)
+    g.body = raw
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"the body is not valid JSON: {type(error).__name__} at position {error.pos}") from None
+    return _validated(model, data, "body")
+
+
+def _authorise(scope: str) -> None:
+    services = current_app.extensions["cdss"]
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("X-API-Key", "")
+    if not token:
+        raise AuthError("an API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key'")
+    key = services.keys.verify(token)
+    g.key_id = key.id
+    if not key.allows(scope):
+        raise ForbiddenError(f"the key {key.id!r} lacks the {scope!r} scope this endpoint needs")
+    g.rate_remaining = services.limiter.take(key.id)
+
+
+def operation(
+    blueprint: Blueprint,
+    rule: str,
+    *,
+    method: str = "GET",
+    summary: str,
+    response: type[BaseModel] = Health,
+    scope: str | None = "read",
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    tag: str | None = None,
+) -> Callable:
+    def register(view: Callable) -> Callable:
+        spec = Operation(
+            method,
+            rule,
+            summary,
+            (view.__doc__ or summary).strip(),
+            tag or blueprint.name,
+            response,
+            scope,
+            body,
+            query,
+        )
+
+        def handle(**path: str) -> Response:
+            if scope is not None:
+                _authorise(scope)
+            arguments: dict[str, Any] = dict(path)
+            if body is not None:
+                arguments["body"] = _body(body)
+            if query is not None:
+                arguments["query"] = _validated(query, request.args.to_dict(), "query")
+            result = view(current_app.extensions["cdss"], **arguments)
+            result, status = result if isinstance(result, tuple) else (result, 200)
+            g.result = result
+            return current_app.response_class(json.dumps(result, ensure_ascii=False), status=status, mimetype=JSON)
+
+        handle.operation = spec  # type: ignore[attr-defined]
+        blueprint.add_url_rule(rule, endpoint=view.__name__, view_func=handle, methods=[method])
+        return view
+
+    return register

@@ -1,0 +1,261 @@
+"""What the API does, apart from HTTP: one `Services` per worker process, loaded once.
+
+The graph, the ranking engine and the NLP pipeline load in a background
+thread, so `/healthz` answers at once and `/readyz` says when the rest is up.
+The embedded store holds one SQLite connection, so calls that touch it are
+serialised per process; gunicorn workers give parallelism.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from api.audit import AuditLog
+from api.keys import KeyStore
+from api.limits import RateLimiter
+from api.models import RecommendationRequest, RecordsRequest, SearchQuery
+from cdss.errors import CdssError, InputError, InvalidCurieError, NotFoundError, NotReadyError
+from cdss.record_ids import hashed_record_id, record_id_key
+from cdss.settings import Settings
+from cdss.types import Concept, Edge, EdgeType, NodeLabel
+from kg import open_store
+from kg.lookup import resolve
+from kg.store import Direction, GraphStore
+
+log = logging.getLogger(__name__)
+
+MAX_LISTED_EDGES = 500
+
+
+def _concept(concept: Concept) -> dict:
+    return {
+        "id": concept.id,
+        "label": str(concept.label),
+        "name": concept.name,
+        "synonyms": list(concept.synonyms),
+        "xrefs": list(concept.xrefs),
+        "sources": list(concept.sources),
+    }
+
+
+def case_from_request(body: RecommendationRequest) -> dict:
+    """The ranking engine's case format (its parser checks CURIEs and the rest)."""
+    case: dict[str, Any] = {
+        "present": [{"id": f.id, "confidence": f.confidence} for f in body.findings if f.status == "present"],
+        "absent": [{"id": f.id, "confidence": f.confidence} for f in body.findings if f.status == "absent"],
+        "image_findings": [i.model_dump() for i in body.image_findings],
+        "medications": body.medications,
+    }
+    for field in ("text", "age", "sex"):
+        value = getattr(body, field)
+        if value is not None:
+            case[field] = value
+    return case
+
+
+class Services:
+    def __init__(self, settings: Settings, *, store: GraphStore | None = None, engine=None) -> None:
+        self.settings = settings
+        self.keys = KeyStore(settings.api_keys)
+        self.limiter = RateLimiter(settings.rate_limit)
+        self.audit = AuditLog(settings.audit_log, key=record_id_key(settings))
+        self.store = store
+        self.engine = engine
+        self.error: str | None = None
+        self._lock = threading.RLock()
+        self._loaded = threading.Event()
+        if engine is not None:
+            self._loaded.set()
+
+    def load(self) -> None:
+        """Open the graph and load the engine (and the NLP pipeline); a failure is kept for `/readyz`."""
+        started = time.perf_counter()
+        try:
+            from ranking import Engine
+
+            if self.store is None:
+                self.store = open_store(self.settings.store)
+            if self.store.graph_version is None:
+                raise NotReadyError(f"no graph at {self.store.location}: run `cdss kg build` first")
+            self.engine = Engine.load(self.store, self.settings, with_nlp=self.settings.api_nlp)
+            log.info("API services ready in %.1f s", time.perf_counter() - started)
+        except CdssError as error:
+            self.error = f"{error.code}: {error}"
+            log.error("API services failed to load: %s", self.error)
+        finally:
+            self._loaded.set()
+
+    def start(self, *, background: bool = True) -> None:
+        if background:
+            threading.Thread(target=self.load, name="cdss-load", daemon=True).start()
+        else:
+            self.load()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._loaded.wait(timeout)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+        self.keys.close()
+
+    # --- readiness -------------------------------------------------------------------------------------------
+
+    def readiness(self) -> dict:
+        engine = self.engine
+        nlp = None if not self.settings.api_nlp else engine is not None and engine.nlp is not None
+        ready = engine is not None and nlp is not False and self.error is None
+        return {
+            "ready": ready,
+            "graph": self.store is not None and engine is not None,
+            "engine": engine is not None,
+            "nlp": nlp,
+            "error": self.error,
+        }
+
+    def _engine(self):
+        if self.engine is None:
+            raise NotReadyError(self.error or "the graph and models are still loading; see /readyz")
+        return self.engine
+
+    @property
+    def versions(self) -> dict:
+        return self.engine.versions if self.engine is not None else {}
+
+    # --- operations ------------------------------------------------------------------------------------------
+
+    def recommend(self, body: RecommendationRequest) -> dict:
+        from ranking import parse_case
+
+        engine = self._engine()
+        if body.text is not None and engine.nlp is None:
+            raise NotReadyError("this server runs without the NLP pipeline (CDSS_API_NLP=0); send findings instead")
+        case = parse_case(case_from_request(body))
+        with self._lock:
+            result = engine.rank(case, top_k=body.top_k).to_dict()
+        result.pop("id", None)
+        return result
+
+    def search(self, label: NodeLabel, query: SearchQuery) -> dict:
+        engine = self._engine()
+        text = query.q.strip()
+        if not text:
+            raise InputError("q must contain more than spaces")
+        with self._lock:
+            found: list[Concept] = []
+            if ":" in text and " " not in text:
+                try:
+                    found = [c for c, _ in resolve(engine.store, text) if c.label == label]
+                except (NotFoundError, InputError, InvalidCurieError):
+                    found = []
+            seen = {c.id for c in found}
+            found += [c for c in engine.store.search(text, label=label, limit=query.limit) if c.id not in seen]
+        return {"query": text, "results": [_concept(c) for c in found[: query.limit]]}
+
+    def _disease(self, curie: str) -> Concept:
+        engine = self._engine()
+        diseases = [c for c, _ in resolve(engine.store, curie) if c.label == NodeLabel.DISEASE]
+        if not diseases:
+            raise NotFoundError(f"{curie!r} is not a disease in the graph")
+        return diseases[0]
+
+    def _edges(self, concept_id: str, types: list[EdgeType], direction: Direction) -> list[Edge]:
+        return self._engine().store.neighbours(concept_id, edge_types=types, direction=direction)
+
+    def disease(self, curie: str) -> dict:
+        with self._lock:
+            disease = self._disease(curie)
+            out = self._edges(
+                disease.id, [EdgeType.HAS_FINDING, EdgeType.EXCLUDES_FINDING, EdgeType.IS_A], Direction.OUT
+            )
+            incoming = self._edges(
+                disease.id,
+                [EdgeType.TREATS, EdgeType.PALLIATES, EdgeType.CONTRAINDICATED_FOR],
+                Direction.IN,
+            )
+            others = {e.end for e in out} | {e.start for e in incoming}
+            names = self._engine().store.get_nodes(sorted(others))
+
+        def listed(edges: list[Edge], types: set[EdgeType], other: str) -> list[dict]:
+            rows = []
+            for edge in edges:
+                if edge.type not in types:
+                    continue
+                node = getattr(edge, other)
+                rows.append(
+                    {
+                        "type": str(edge.type),
+                        "id": node,
+                        "name": names[node].name if node in names else node,
+                        "properties": dict(edge.attributes),
+                        "source": edge.provenance.source,
+                        "source_version": edge.provenance.version,
+                        "license": edge.provenance.license,
+                    }
+                )
+            return sorted(rows, key=lambda r: (r["name"].casefold(), r["id"], r["source"]))[:MAX_LISTED_EDGES]
+
+        return {
+            "disease": _concept(disease),
+            "codes": [disease.id, *disease.xrefs],
+            "findings": listed(out, {EdgeType.HAS_FINDING}, "end"),
+            "excluded_findings": listed(out, {EdgeType.EXCLUDES_FINDING}, "end"),
+            "treatments": listed(incoming, {EdgeType.TREATS, EdgeType.PALLIATES}, "start"),
+            "contraindicated": listed(incoming, {EdgeType.CONTRAINDICATED_FOR}, "start"),
+            "parents": listed(out, {EdgeType.IS_A}, "end"),
+            "graph_version": self._engine().store.graph_version,
+        }
+
+    def related(self, curie: str, limit: int) -> dict:
+        engine = self._engine()
+        with self._lock:
+            return engine.related(curie, limit=limit)
+
+    def ingest(self, body: RecordsRequest) -> dict:
+        from nlp.ingest import Ingester
+        from nlp.records import RecordInput
+
+        engine = self._engine()
+        if engine.nlp is None:
+            raise NotReadyError("this server runs without the NLP pipeline (CDSS_API_NLP=0); it cannot ingest text")
+        ids = [r.id for r in body.records]
+        if len(set(ids)) != len(ids):
+            raise InputError("record ids must be unique within one request")
+        key = record_id_key(self.settings)
+        ingester = Ingester(
+            engine.store,
+            engine.nlp,
+            key=key,
+            max_chars=self.settings.max_text_chars,
+            store_text=self.settings.store_record_text,
+        )
+        with self._lock:
+            report = ingester.ingest((RecordInput(r.id, r.text) for r in body.records), show_progress=False)
+        return {
+            "records": report.records,
+            "new": report.new,
+            "replaced": report.replaced,
+            "mentions": report.mentions,
+            "record_ids": [hashed_record_id(i, key) for i in ids],
+            "graph_version": engine.store.graph_version,
+        }
+
+    def stats(self) -> dict:
+        engine = self._engine()
+        with self._lock:
+            return engine.store.stats().to_dict()
+
+    def models(self) -> dict:
+        engine = self._engine()
+        scorer = engine.link_scorer
+        link = None
+        if scorer is not None:
+            metrics = getattr(scorer, "metrics", {}) or {}
+            link = {"version": scorer.version, "training": metrics.get("training")}
+        nlp = None
+        if engine.nlp is not None:
+            nlp = {"version": engine.versions["nlp"], "components": list(engine.nlp.pipe_names)}
+        return {"versions": engine.versions, "link_model": link, "nlp_pipeline": nlp}
