@@ -180,11 +180,13 @@ class LikelihoodModel:
         """A function (disease, log_lr) -> `Match` for one finding, with the per-finding work done once."""
         k = self.k
         if not present:
-            below, _ = row(k.descendants, finding)
+            below = np.sort(row(k.descendants, finding)[0])
 
             def absent_match(disease: int, log_lr: float) -> Match:
                 annotated, freq = k.disease_findings(disease)
-                hit = np.isin(annotated, below)
+                # A sorted search, not np.isin: this runs for every (observation, listed disease) pair.
+                position = np.minimum(np.searchsorted(below, annotated), len(below) - 1)
+                hit = below[position] == annotated if len(below) else np.zeros(len(annotated), dtype=bool)
                 if not hit.any():
                     return Match(NOT_ANNOTATED, None, None, log_lr)
                 best = int(np.argmax(np.where(hit, freq, -1.0)))
