@@ -17,7 +17,7 @@ from api.audit import AuditLog
 from api.keys import KeyStore
 from api.limits import RateLimiter
 from api.models import RecommendationRequest, RecordsRequest, SearchQuery
-from cdss.errors import CdssError, InputError, InvalidCurieError, NotFoundError, NotReadyError
+from cdss.errors import CdssError, InputError, InvalidCurieError, NotFoundError, NotReadyError, StoreError
 from cdss.record_ids import hashed_record_id, record_id_key
 from cdss.settings import Settings
 from cdss.types import Concept, Edge, EdgeType, NodeLabel
@@ -28,6 +28,7 @@ from kg.store import Direction, GraphStore
 log = logging.getLogger(__name__)
 
 MAX_LISTED_EDGES = 500
+RETRY_SECONDS = 5.0
 
 
 def _concept(concept: Concept) -> dict:
@@ -70,27 +71,41 @@ class Services:
         if engine is not None:
             self._loaded.set()
 
-    def load(self) -> None:
-        """Open the graph and load the engine (and the NLP pipeline); a failure is kept for `/readyz`."""
-        started = time.perf_counter()
-        try:
-            from ranking import Engine
+    def load(self, *, retry_seconds: float | None = None) -> None:
+        """Open the graph and load the engine (and the NLP pipeline); a failure is kept for `/readyz`.
 
-            if self.store is None:
-                self.store = open_store(self.settings.store)
-            if self.store.graph_version is None:
-                raise NotReadyError(f"no graph at {self.store.location}: run `cdss kg build` first")
-            self.engine = Engine.load(self.store, self.settings, with_nlp=self.settings.api_nlp)
-            log.info("API services ready in %.1f s", time.perf_counter() - started)
-        except CdssError as error:
-            self.error = f"{error.code}: {error}"
-            log.error("API services failed to load: %s", self.error)
-        finally:
-            self._loaded.set()
+        With `retry_seconds`, an unreachable or unbuilt graph is tried again until it answers
+        (a server store such as Neo4j may start after the API).
+        """
+        started = time.perf_counter()
+        while True:
+            try:
+                self._load_once()
+                self.error = None
+                log.info("API services ready in %.1f s", time.perf_counter() - started)
+                break
+            except CdssError as error:
+                self.error = f"{error.code}: {error}"
+                log.error("API services failed to load: %s", self.error)
+                if retry_seconds is None or not isinstance(error, StoreError | NotReadyError):
+                    break
+                self._loaded.set()
+                time.sleep(retry_seconds)
+        self._loaded.set()
+
+    def _load_once(self) -> None:
+        from ranking import Engine
+
+        if self.store is None:
+            self.store = open_store(self.settings.store)
+        if not self.store.graph_version:
+            raise NotReadyError(f"no graph at {self.store.location}: run `cdss kg build` first")
+        self.engine = Engine.load(self.store, self.settings, with_nlp=self.settings.api_nlp)
 
     def start(self, *, background: bool = True) -> None:
         if background:
-            threading.Thread(target=self.load, name="cdss-load", daemon=True).start()
+            thread = threading.Thread(target=self.load, kwargs={"retry_seconds": RETRY_SECONDS}, daemon=True)
+            thread.start()
         else:
             self.load()
 
@@ -107,10 +122,15 @@ class Services:
     def readiness(self) -> dict:
         engine = self.engine
         nlp = None if not self.settings.api_nlp else engine is not None and engine.nlp is not None
-        ready = engine is not None and nlp is not False and self.error is None
+        reachable = self.store is not None and self.store.ping()
+        if engine is not None and not reachable:
+            self.error = f"store_error: the graph store at {self.store.location} does not answer"
+        elif engine is not None:
+            self.error = None
+        ready = engine is not None and reachable and nlp is not False and self.error is None
         return {
             "ready": ready,
-            "graph": self.store is not None and engine is not None,
+            "graph": reachable and engine is not None,
             "engine": engine is not None,
             "nlp": nlp,
             "error": self.error,

@@ -62,6 +62,12 @@ class Settings:
     """Origins allowed cross-site (`CDSS_CORS_ORIGINS`, comma-separated); none by default."""
     api_nlp: bool
     """Load the NLP pipeline in the API so records may carry text (`CDSS_API_NLP`, on by default)."""
+    neo4j_user: str | None
+    """Neo4j user (`NEO4J_USER`: the driver's own convention, shared with docker-compose)."""
+    neo4j_password: str | None
+    """Neo4j password (`NEO4J_PASSWORD`)."""
+    neo4j_database: str | None
+    """Neo4j database (`NEO4J_DATABASE`; the server's default when unset)."""
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:
@@ -143,4 +149,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 1_048_576, minimum=1024),
         cors_origins=tuple(o.strip() for o in (env.get(PREFIX + "CORS_ORIGINS") or "").split(",") if o.strip()),
         api_nlp=_tristate(env, "API_NLP") is not False,
+        neo4j_user=env.get("NEO4J_USER") or None,
+        neo4j_password=env.get("NEO4J_PASSWORD") or None,
+        neo4j_database=env.get("NEO4J_DATABASE") or None,
     )

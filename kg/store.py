@@ -145,6 +145,10 @@ class GraphStore(ABC):
     def graph_version(self) -> str | None:
         return self.meta().get(META_GRAPH_VERSION)
 
+    def ping(self) -> bool:
+        """Whether the store answers now (a server store may go away and come back)."""
+        return True
+
     # -- lifecycle ------------------------------------------------------------
     @abstractmethod
     def close(self) -> None:

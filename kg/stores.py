@@ -1,4 +1,4 @@
-"""Opening a graph store from a URL: `sqlite:///path/graph.sqlite` or a plain path."""
+"""Opening a graph store from a URL: `sqlite:///path/graph.sqlite`, a plain path, or `neo4j://host:7687`."""
 
 from __future__ import annotations
 
@@ -30,13 +30,49 @@ def sqlite_path(url: str) -> Path:
     return Path(parts.path).expanduser()
 
 
+def _neo4j(url: str, batch_size: int) -> GraphStore:
+    from cdss.settings import load_settings
+    from kg.neo4j_store import Neo4jStore
+
+    settings = load_settings()
+    if not settings.neo4j_user or not settings.neo4j_password:
+        raise ConfigError(f"{url!r} needs NEO4J_USER and NEO4J_PASSWORD in the environment")
+    return Neo4jStore(
+        url,
+        auth=(settings.neo4j_user, settings.neo4j_password),
+        database=settings.neo4j_database,
+        batch_size=batch_size,
+    )
+
+
 def open_store(url: str, *, batch_size: int = 10_000, create: bool = False) -> GraphStore:
     """Open an existing graph (or an empty one when `create`)."""
+    from kg.neo4j_store import is_neo4j_url
+
+    if is_neo4j_url(url):
+        return _neo4j(url, batch_size)
     return SqliteStore(sqlite_path(url), create=create, batch_size=batch_size)
 
 
 @contextmanager
 def building_store(url: str, *, batch_size: int = 10_000) -> Iterator[GraphStore]:
-    """A store to write a full build into; it becomes the live graph only if the block succeeds."""
+    """A store to write a full build into.
+
+    The embedded store builds beside the live file and replaces it only if the
+    block succeeds. Neo4j is cleared and written in place, batch by batch, each
+    batch one transaction; the graph version is stamped last, so a build that
+    fails leaves a graph without a version, which readers refuse.
+    """
+    from kg.neo4j_store import is_neo4j_url
+
+    if is_neo4j_url(url):
+        store = _neo4j(url, batch_size)
+        try:
+            store.set_meta({"graph_version": ""})
+            store.clear()
+            yield store
+        finally:
+            store.close()
+        return
     with SqliteStore.staged(sqlite_path(url), batch_size=batch_size) as store:
         yield store

@@ -71,6 +71,29 @@ def stats_command(store_url: str | None, as_json: bool, merge_report: bool) -> N
         click.echo(render_stats(stats))
 
 
+@kg.command("push")
+@click.option("--to", "target_url", required=True, help="The store to copy into, e.g. neo4j://localhost:7687.")
+@click.option("--store", "store_url", help=STORE_HELP)
+@click.option("--json", "as_json", is_flag=True)
+def push_command(target_url: str, store_url: str | None, as_json: bool) -> None:
+    """Copy the graph into another store (Neo4j) in batches; safe to run again."""
+    from dataclasses import asdict
+
+    from kg import open_store
+    from kg.push import push_graph
+
+    settings = load_settings()
+    with open_store(store_url or settings.store) as source, open_store(target_url) as target:
+        report = push_graph(source, target, show_progress=settings.progress)
+    if as_json:
+        _print_json({**asdict(report), "to": target.location})
+        return
+    click.echo(
+        f"pushed {report.nodes:,} nodes and {report.edges:,} edges to {target.location} "
+        f"({report.stale_edges_removed:,} stale edges removed); graph version {report.graph_version}"
+    )
+
+
 @kg.command("show")
 @click.argument("curie")
 @click.option("--store", "store_url", help=STORE_HELP)

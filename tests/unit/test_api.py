@@ -302,3 +302,22 @@ def test_keys_are_managed_from_the_command_line_and_stored_as_hashes(isolated_en
     assert missing.exit_code != 0 and "no API key with id 'nope'" in missing.output
     bad = runner.invoke(cli, ["keys", "create", "x", "--scope", "root"])
     assert bad.exit_code != 0
+
+
+def test_a_store_that_goes_away_makes_readiness_false_and_calls_503(api, client, monkeypatch):
+    from cdss.errors import StoreError
+
+    store = api[1].store
+
+    def unavailable(*_, **__):
+        raise StoreError(f"Neo4j at {store.location} is unavailable: connection refused")
+
+    monkeypatch.setattr(store, "ping", lambda: False)
+    monkeypatch.setattr(store, "stats", unavailable)
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and store.location in ready.get_json()["error"]
+    down = client.get("/v1/graph/stats", headers=auth(api))
+    assert down.status_code == 503 and error_of(down)["code"] == "store_error"
+    assert store.location in error_of(down)["message"]
+    monkeypatch.undo()
+    assert client.get("/readyz").status_code == 200, "ready again once the store answers"
