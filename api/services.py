@@ -89,6 +89,11 @@ class Services:
                 log.error("API services failed to load: %s", self.error)
                 if retry_seconds is None or not isinstance(error, StoreError | NotReadyError):
                     break
+            except Exception as error:  # a loader that dies silently would leave the worker unready forever
+                self.error = f"internal_error: {type(error).__name__} while loading; see the server log"
+                log.exception("API services failed to load")
+                break
+            if retry_seconds is not None:
                 self._loaded.set()
                 time.sleep(retry_seconds)
         self._loaded.set()
@@ -125,6 +130,12 @@ class Services:
         reachable = self.store is not None and self.store.ping()
         if engine is not None and not reachable:
             self.error = f"store_error: the graph store at {self.store.location} does not answer"
+        elif engine is not None and self.store.graph_version != engine.knowledge.graph_version:
+            # A rebuild in place (Neo4j) or underneath: answers would mix two graphs until this worker reloads.
+            self.error = (
+                f"store_error: the graph at {self.store.location} is now version {self.store.graph_version or 'none'}"
+                f", not the loaded {engine.knowledge.graph_version}; restart the workers once the build is done"
+            )
         elif engine is not None:
             self.error = None
         ready = engine is not None and reachable and nlp is not False and self.error is None

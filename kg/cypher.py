@@ -35,12 +35,16 @@ CONSTRAINTS = (
     *(f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE" for label in LABELS),
     f"CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:{META}) REQUIRE m.key IS UNIQUE",
 )
+# `terms` holds names already normalised by `normalize_term`, so the index splits on whitespace only: the
+# server's default analyzer could stem words or split scripts differently from our own lookups.
+FULLTEXT_OPTIONS = "OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace', `fulltext.eventually_consistent`: false}}"
 INDEXES = (
     f"CREATE TEXT INDEX concept_norm_key IF NOT EXISTS FOR (n:{CONCEPT}) ON (n.norm_key)",
     f"CREATE TEXT INDEX concept_xref_key IF NOT EXISTS FOR (n:{CONCEPT}) ON (n.xref_key)",
-    f"CREATE FULLTEXT INDEX {FULLTEXT_ALL} IF NOT EXISTS FOR (n:{CONCEPT}) ON EACH [n.terms]",
+    f"CREATE FULLTEXT INDEX {FULLTEXT_ALL} IF NOT EXISTS FOR (n:{CONCEPT}) ON EACH [n.terms] {FULLTEXT_OPTIONS}",
     *(
-        f"CREATE FULLTEXT INDEX {fulltext_index(label)} IF NOT EXISTS FOR (n:{label}) ON EACH [n.terms]"
+        f"CREATE FULLTEXT INDEX {fulltext_index(label)} IF NOT EXISTS FOR (n:{label}) ON EACH [n.terms] "
+        f"{FULLTEXT_OPTIONS}"
         for label in LABELS
     ),
 )
@@ -153,6 +157,10 @@ COUNT_HAS_FINDING_WITH_FREQUENCY = (
 
 # -- maintenance (tests and re-initialisation) ------------------------------------------------------------------------
 
-DELETE_ALL_PAGE = (
+# Relationships first, in pages, so no transaction has to hold a hub node's every relationship at once.
+DELETE_RELATIONSHIPS_PAGE = (
+    f"MATCH (:{CONCEPT})-[r]->(:{CONCEPT}) WITH r LIMIT $page DELETE r RETURN count(r) AS deleted"
+)
+DELETE_NODES_PAGE = (
     f"MATCH (n) WHERE n:{CONCEPT} OR n:{META} WITH n LIMIT $page DETACH DELETE n RETURN count(n) AS deleted"
 )

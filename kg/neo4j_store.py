@@ -29,6 +29,7 @@ from kg.store import META_BUILT_AT, META_SOURCES, Direction, GraphStats, GraphSt
 MIN_VERSION = (5, 6)
 SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 DEFAULT_BATCH = 10_000
+CONNECT_SECONDS = 5.0
 _LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
 _RESERVED_NODE = frozenset(
     {"id", "name", "synonyms", "xrefs", "sources", "attributes", "terms", "norm_key", "xref_key"}
@@ -120,27 +121,39 @@ def _edge(record: Mapping[str, Any]) -> Edge:
 
 
 def lucene_query(text: str) -> str | None:
-    """Each normalised word as an escaped prefix term; all must match."""
-    words = normalize_term(text).split()
-    return " AND ".join(_LUCENE_SPECIAL.sub(r"\\\1", w) + "*" for w in words) or None
+    """Every normalised word required as a prefix; the whole words and the phrase scored on top.
+
+    Lucene gives prefix terms a constant score, so without the optional exact
+    clauses every hit would tie and the candidate cut would be arbitrary.
+    """
+    words = [_LUCENE_SPECIAL.sub(r"\\\1", w) for w in normalize_term(text).split()]
+    if not words:
+        return None
+    clauses = [f"+{w}*" for w in words] + words
+    if len(words) > 1:
+        clauses.append(f'"{" ".join(words)}"^2')
+    return " ".join(clauses)
 
 
 def parse_version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
-def _search_order(concept: Concept, score: float, norm: str) -> tuple:
-    """The embedded store's order: exact name, exact synonym, relevance, shortest matching name, id."""
+def _matching_names(concept: Concept, norm: str) -> list[str]:
+    """The concept's normalised names that hold every word of the query as a word prefix.
+
+    The full-text index sees all of a node's names as one field; the embedded
+    store matches within one name, and so does this filter.
+    """
     words = norm.split()
     names = [normalize_term(n) for n in (concept.name, *concept.synonyms)]
-    matching = [n for n in names if all(any(t.startswith(w) for t in n.split()) for w in words)]
-    return (
-        names[0] != norm,
-        norm not in names,
-        -score,
-        min((len(n) for n in matching), default=10**6),
-        concept.id,
-    )
+    return [n for n in names if all(any(t.startswith(w) for t in n.split()) for w in words)]
+
+
+def _search_order(concept: Concept, score: float, norm: str, matching: list[str]) -> tuple:
+    """The embedded store's order: exact name, exact synonym, relevance, shortest matching name, id."""
+    name = normalize_term(concept.name)
+    return (name != norm, norm not in matching, -score, min(len(n) for n in matching), concept.id)
 
 
 class Neo4jStore(GraphStore):
@@ -157,6 +170,7 @@ class Neo4jStore(GraphStore):
         from neo4j import exceptions
 
         self._errors = (exceptions.ServiceUnavailable, exceptions.SessionExpired, exceptions.TransientError)
+        self._driver_error = exceptions.DriverError
         self._auth_errors = (exceptions.AuthError,)
         self._neo4j_error = exceptions.Neo4jError
         parts = urlsplit(url)
@@ -167,7 +181,12 @@ class Neo4jStore(GraphStore):
         self.batch_size = batch_size
         factory = driver_factory or neo4j.GraphDatabase.driver
         try:
-            self._driver = factory(f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}", auth=auth)
+            # A short connection timeout: a ping to a host that is down must not hold a sync worker for long.
+            self._driver = factory(
+                f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}", auth=auth, connection_timeout=CONNECT_SECONDS
+            )
+            # One bookmark manager for the store: a read routed to another cluster member sees earlier writes.
+            self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
             self._check_version()
             self._ensure_schema()
         except Exception:
@@ -189,12 +208,16 @@ class Neo4jStore(GraphStore):
             raise StoreError(f"Neo4j at {self.location} is unavailable: {error}") from None
         except self._neo4j_error as error:
             raise StoreError(f"Neo4j at {self.location} failed: {error.code}: {error.message}") from None
+        except self._driver_error as error:
+            raise StoreError(f"Neo4j at {self.location}: {type(error).__name__}: {error}") from None
 
     def _session(self, *, read: bool):
         import neo4j
 
         access = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
-        return self._driver.session(database=self.database, default_access_mode=access)
+        return self._driver.session(
+            database=self.database, default_access_mode=access, bookmark_manager=self._bookmarks
+        )
 
     def _read(self, statement: str, /, **params: Any) -> list[dict[str, Any]]:
         # Parameters go to the driver as one dict: a parameter named like the driver's own
@@ -248,8 +271,8 @@ class Neo4jStore(GraphStore):
 
     def ping(self) -> bool:
         try:
-            self._guard(self._driver.verify_connectivity)
-        except StoreError:
+            self._driver.verify_connectivity()
+        except Exception:  # the driver documents any exception here; a failed ping is all it means
             return False
         return True
 
@@ -296,11 +319,10 @@ class Neo4jStore(GraphStore):
     def clear(self) -> int:
         """Delete every cdss node and relationship, in batches (for a rebuild or a scratch test database)."""
         deleted = 0
-        while True:
-            count = self._write(cypher.DELETE_ALL_PAGE, page=self.batch_size)[0]["deleted"]
-            deleted += count
-            if count == 0:
-                return deleted
+        for statement in (cypher.DELETE_RELATIONSHIPS_PAGE, cypher.DELETE_NODES_PAGE):
+            while count := self._write(statement, page=self.batch_size)[0]["deleted"]:
+                deleted += count
+        return deleted
 
     # -- reads ----------------------------------------------------------------------------------------------------
 
@@ -310,6 +332,8 @@ class Neo4jStore(GraphStore):
         return {r["id"]: _concept(r) for r in self._read(cypher.NODES_BY_IDS, ids=list(dict.fromkeys(ids)))}
 
     def find_by_xref(self, curie: str) -> list[Concept]:
+        if not curie or "|" in curie:
+            return []
         return [_concept(r) for r in self._read(cypher.NODES_BY_XREF, key=_key([curie]))]
 
     def find_by_name(self, name: str, *, label: NodeLabel | None = None) -> list[Concept]:
@@ -326,8 +350,13 @@ class Neo4jStore(GraphStore):
         statement = cypher.SEARCH[str(label) if label else None]
         rows = self._read(statement, query=query, candidates=max(2_000, limit * 50))
         norm = normalize_term(text)
-        hits = sorted(((_concept(r), r["score"]) for r in rows), key=lambda hit: _search_order(*hit, norm))
-        return [concept for concept, _ in hits[:limit]]
+        hits = []
+        for record in rows:
+            concept = _concept(record)
+            matching = _matching_names(concept, norm)
+            if matching:
+                hits.append((_search_order(concept, record["score"], norm, matching), concept))
+        return [concept for _, concept in sorted(hits, key=lambda hit: hit[0])[:limit]]
 
     def neighbours(
         self,
@@ -340,7 +369,7 @@ class Neo4jStore(GraphStore):
         params = {
             "node": node_id,
             "types": [str(t) for t in edge_types] if edge_types is not None else None,
-            "limit": limit if limit is not None else 2**62,
+            "limit": limit if limit is not None and limit >= 0 else 2**62,
         }
         rows: list[dict] = []
         if direction in (Direction.OUT, Direction.BOTH):
@@ -348,7 +377,7 @@ class Neo4jStore(GraphStore):
         if direction in (Direction.IN, Direction.BOTH):
             rows += self._read(cypher.EDGES_IN, **params)
         edges = [_edge(r) for r in rows]
-        return edges if limit is None else edges[:limit]
+        return edges if limit is None or limit < 0 else edges[:limit]
 
     def iter_nodes(self, *, label: NodeLabel | None = None) -> Iterator[Concept]:
         for record in self._stream(cypher.NODES_ALL, label=str(label) if label else None):

@@ -68,8 +68,8 @@ def building_store(url: str, *, batch_size: int = 10_000) -> Iterator[GraphStore
     if is_neo4j_url(url):
         store = _neo4j(url, batch_size)
         try:
-            store.set_meta({"graph_version": ""})
             store.clear()
+            store.set_meta({"graph_version": ""})
             yield store
         finally:
             store.close()

@@ -321,3 +321,15 @@ def test_a_store_that_goes_away_makes_readiness_false_and_calls_503(api, client,
     assert store.location in error_of(down)["message"]
     monkeypatch.undo()
     assert client.get("/readyz").status_code == 200, "ready again once the store answers"
+
+
+def test_a_graph_rebuilt_underneath_makes_the_worker_unready_until_reloaded(api, client):
+    store = api[1].store
+    loaded = store.graph_version
+    store.set_meta({"graph_version": "rebuilt-elsewhere"})
+    try:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and "rebuilt-elsewhere" in ready.get_json()["error"]
+    finally:
+        store.set_meta({"graph_version": loaded})
+    assert client.get("/readyz").status_code == 200

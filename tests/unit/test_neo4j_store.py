@@ -70,7 +70,7 @@ class FakeDriver:
         self.fail: Exception | None = None
         self.closed = False
 
-    def session(self, *, database=None, default_access_mode=neo4j.WRITE_ACCESS):
+    def session(self, *, database=None, default_access_mode=neo4j.WRITE_ACCESS, bookmark_manager=None):
         self.sessions.append((database, default_access_mode))
         return FakeSession(self, default_access_mode)
 
@@ -95,7 +95,7 @@ def open_fake(driver: FakeDriver, **kwargs) -> Neo4jStore:
     return Neo4jStore(
         "neo4j://user:secret@graph.example:7687/clinic",
         auth=("neo4j", "pw"),
-        driver_factory=lambda uri, auth: driver,
+        driver_factory=lambda uri, auth, **config: driver,
         **kwargs,
     )
 
@@ -169,8 +169,11 @@ def test_reads_go_through_read_transactions_and_map_records_back():
 
 
 def test_search_escapes_lucene_and_uses_the_label_index():
-    assert lucene_query("Crohn's (ileal) disease") == "crohn* AND ileal* AND disease*"
-    assert lucene_query("a+b") == "a* AND b*"
+    assert lucene_query("Crohn's (ileal) disease") == (
+        '+crohn* +ileal* +disease* crohn ileal disease "crohn ileal disease"^2'
+    )
+    assert lucene_query("a+b") == '+a* +b* a b "a b"^2'
+    assert lucene_query("fever") == "+fever* fever"
     assert lucene_query("   ") is None
     driver = FakeDriver()
     store = open_fake(driver)
@@ -178,7 +181,7 @@ def test_search_escapes_lucene_and_uses_the_label_index():
     store.search("fever", label=NodeLabel.DRUG, limit=5)
     _, query, params = driver.calls[-1]
     assert query == cypher.SEARCH["Drug"] and "drug_terms" in query
-    assert params == {"query": "fever*", "candidates": 2_000}
+    assert params == {"query": "+fever* fever", "candidates": 2_000}
 
 
 def test_an_old_server_is_refused_with_the_version_it_needs():
@@ -209,3 +212,43 @@ def test_delete_edges_sends_each_key_once_in_one_transaction():
         (cypher.DELETE_EDGES, {"rows": [{"type": "IS_A", "start": "HP:1", "end": "HP:2", "source": "hpo"}]})
     ]
     assert store.delete_edges([]) == 0
+
+
+def test_search_keeps_only_nodes_with_one_name_holding_every_word_and_ranks_exact_names_first():
+    driver = FakeDriver()
+    store = open_fake(driver)
+    nodes = [
+        Concept("OMIM:1", NodeLabel.DISEASE, "Crohn disease", ("Regional enteritis",)),
+        Concept("OMIM:2", NodeLabel.DISEASE, "Crohn disease of the ileum"),
+        Concept("OMIM:3", NodeLabel.DISEASE, "Crohn disease"),
+    ]
+
+    def answer(query, params):
+        if query != cypher.SEARCH[None]:
+            return FakeDriver.answer(driver, query, params)
+        rows = []
+        for concept, score in zip(nodes, (3.0, 2.0, 1.0), strict=True):
+            props = node_properties(concept)
+            rows.append(
+                {
+                    **{k: props[k] for k in ("id", "name", "synonyms", "xrefs", "sources", "attributes")},
+                    "label": "Disease",
+                    "score": score,
+                }
+            )
+        return rows
+
+    driver.answer = answer
+    assert [c.id for c in store.search("crohn disease")] == ["OMIM:1", "OMIM:3", "OMIM:2"]
+    assert [c.id for c in store.search("crohn enteritis")] == [], "words split across two names do not match"
+
+
+def test_clear_deletes_relationships_in_pages_before_nodes():
+    driver = FakeDriver()
+    store = open_fake(driver, batch_size=5_000)
+    remaining = {cypher.DELETE_RELATIONSHIPS_PAGE: [5_000, 1_200, 0], cypher.DELETE_NODES_PAGE: [300, 0]}
+    driver.answer = lambda query, params: [{"deleted": remaining[query].pop(0)}] if query in remaining else []
+    driver.calls.clear()
+    assert store.clear() == 6_500
+    assert [q for q, _ in writes(driver)] == [cypher.DELETE_RELATIONSHIPS_PAGE] * 3 + [cypher.DELETE_NODES_PAGE] * 2
+    assert all(p == {"page": 5_000} for _, p in writes(driver))
