@@ -57,11 +57,8 @@ class ModelScorer(Scorer):
 
     @torch.no_grad()
     def partners(self, relation: Relation, diseases: np.ndarray) -> np.ndarray:
-        head_type, _, tail_type = relation
-        weight = self.decoder.weights["__".join(relation)].detach().float().cpu()
-        query = self.z["disease"][torch.from_numpy(diseases)] * weight
-        other = self.z[tail_type if disease_side(relation) == 0 else head_type]
-        return (query @ other.T).numpy()
+        side = "head" if disease_side(relation) == 0 else "tail"
+        return self.decoder.against_all(self.z, relation, torch.from_numpy(diseases), side=side).numpy()
 
 
 class DegreeScorer(Scorer):

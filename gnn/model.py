@@ -28,20 +28,40 @@ def relation_key(relation: Relation) -> str:
 
 
 class DistMult(nn.Module):
-    """score(h, r, t) = sum(z_h * w_r * z_t): one diagonal relation matrix per target relation."""
+    """score(h, r, t) = sum(z_h * w_r * z_t) + b_r,head(z_h) + b_r,tail(z_t).
+
+    One diagonal relation matrix per target relation, plus a linear bias per
+    relation and side: how likely a node is to take part in the relation at
+    all (its popularity), read from its embedding. Without it a model must
+    spend the product term on popularity, and a disease it has never seen
+    linked gets no popularity signal at all.
+    """
 
     def __init__(self, targets: list[Relation], hidden: int) -> None:
         super().__init__()
         self.weights = nn.ParameterDict({relation_key(r): nn.Parameter(torch.ones(hidden)) for r in targets})
+        self.biases = nn.ModuleDict(
+            {f"{relation_key(r)}__{side}": nn.Linear(hidden, 1) for r in targets for side in ("head", "tail")}
+        )
+
+    def bias(self, z: dict[str, Tensor], relation: Relation, side: str, rows: Tensor | None = None) -> Tensor:
+        """The bias of the given rows (all nodes when None) of the relation's head or tail type."""
+        node_type = relation[0] if side == "head" else relation[2]
+        features = z[node_type] if rows is None else z[node_type][rows]
+        return self.biases[f"{relation_key(relation)}__{side}"](features).squeeze(-1)
 
     def forward(self, z: dict[str, Tensor], relation: Relation, heads: Tensor, tails: Tensor) -> Tensor:
         head_type, _, tail_type = relation
-        return (z[head_type][heads] * self.weights[relation_key(relation)] * z[tail_type][tails]).sum(dim=-1)
+        product = (z[head_type][heads] * self.weights[relation_key(relation)] * z[tail_type][tails]).sum(dim=-1)
+        return product + self.bias(z, relation, "head", heads) + self.bias(z, relation, "tail", tails)
 
-    def all_tails(self, z: dict[str, Tensor], relation: Relation, heads: Tensor) -> Tensor:
-        """Scores of each head against every node of the tail type: (heads, tails)."""
-        head_type, _, tail_type = relation
-        return (z[head_type][heads] * self.weights[relation_key(relation)]) @ z[tail_type].T
+    def against_all(self, z: dict[str, Tensor], relation: Relation, rows: Tensor, *, side: str) -> Tensor:
+        """Scores of the given nodes on one side against every node of the other side: (rows, others)."""
+        other = "tail" if side == "head" else "head"
+        node_type = relation[0] if side == "head" else relation[2]
+        other_type = relation[2] if side == "head" else relation[0]
+        product = (z[node_type][rows] * self.weights[relation_key(relation)]) @ z[other_type].T
+        return product + self.bias(z, relation, side, rows)[:, None] + self.bias(z, relation, other)[None, :]
 
 
 class GraphLinkModel(nn.Module):

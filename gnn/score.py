@@ -42,6 +42,10 @@ class GnnLinkScorer:
         z = embeddings(model.cpu(), tensors)
         self.z = {t: z[t].float().numpy() for t in NODE_TYPES}
         self.weight = {r: model.decoder.weights[relation_key(r)].detach().float().numpy() for r in TARGETS}
+        with torch.no_grad():
+            self.bias = {
+                (r, side): model.decoder.bias(z, r, side).float().numpy() for r in TARGETS for side in ("head", "tail")
+            }
         self.index = export.index
         self.ids = export.ids
         self._aligned: tuple[int, np.ndarray, np.ndarray] | None = None
@@ -75,6 +79,8 @@ class GnnLinkScorer:
         present = [i for i, f in enumerate(findings) if f is not None]
         if not present:
             return out
+        # The product term only: a finding's own bias cancels in the centring, and a disease's bias (how
+        # richly it is annotated) is a popularity prior the ranking already has in its own terms.
         query = self.z["finding"][[findings[i] for i in present]] * self.weight[DIAGNOSIS]
         logits = query @ self.z["disease"][rows[known]].T
         out[np.ix_(present, np.flatnonzero(known))] = logits - logits.mean(axis=1, keepdims=True)
@@ -85,6 +91,7 @@ class GnnLinkScorer:
         if drug is None or disease is None:
             return None
         logit = float((self.z["drug"][drug] * self.weight[TREATMENT] * self.z["disease"][disease]).sum())
+        logit += self.bias[(TREATMENT, "head")][drug] + self.bias[(TREATMENT, "tail")][disease]
         return 1.0 / (1.0 + np.exp(-logit))
 
     def drug_logits(self, disease_id: str) -> np.ndarray | None:
@@ -92,7 +99,8 @@ class GnnLinkScorer:
         disease = self.index["disease"].get(disease_id)
         if disease is None:
             return None
-        return (self.z["drug"] * self.weight[TREATMENT]) @ self.z["disease"][disease]
+        product = (self.z["drug"] * self.weight[TREATMENT]) @ self.z["disease"][disease]
+        return product + self.bias[(TREATMENT, "head")] + self.bias[(TREATMENT, "tail")][disease]
 
     def top_drugs(self, disease_id: str, *, limit: int = 10) -> list[tuple[str, float]]:
         """The drugs the model scores highest for a disease (hypotheses, not curated indications)."""

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 from torch import Tensor, nn
+from torch_geometric.data import HeteroData
 
 from cdss.progress import progress
 from gnn.data import NODE_TYPES, TARGETS, GraphExport, Relation, node_features, reverse
@@ -73,15 +74,22 @@ def pick_device(prefer: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def graph_tensors(export: GraphExport, split: Split, device: torch.device) -> GraphTensors:
+def hetero_data(export: GraphExport, split: Split) -> HeteroData:
+    """The split's message-passing graph as PyG `HeteroData`: node features, every relation and its reverse."""
+    data = HeteroData()
     features = node_features(export, split.message_passing)
-    x = {t: torch.from_numpy(features[t]).to(device) for t in NODE_TYPES}
-    edge_index: dict[Relation, Tensor] = {}
+    for node_type in NODE_TYPES:
+        data[node_type].x = torch.from_numpy(features[node_type])
     for relation, edges in sorted(split.message_passing.items()):
-        forward = torch.from_numpy(edges).to(device)
-        edge_index[relation] = forward
-        edge_index[reverse(relation)] = forward.flip(0)
-    return GraphTensors(x, edge_index)
+        forward = torch.from_numpy(edges)
+        data[relation].edge_index = forward
+        data[reverse(relation)].edge_index = forward.flip(0)
+    return data
+
+
+def graph_tensors(export: GraphExport, split: Split, device: torch.device) -> GraphTensors:
+    data = hetero_data(export, split).to(device)
+    return GraphTensors(dict(data.x_dict), dict(data.edge_index_dict))
 
 
 def build_model(export: GraphExport, tensors: GraphTensors, config: TrainConfig) -> nn.Module:

@@ -200,7 +200,7 @@ class Engine:
             raise InputError(_nothing_to_rank(case, resolved))
         k = self.knowledge
         learned = None
-        if self.link_scorer is not None:
+        if self.link_scorer is not None and self.config.learned_weight > 0:
             present = [o.finding for o in resolved.observations if o.probability >= 0.5]
             if present:
                 learned = self.link_scorer.finding_log_odds(present, k.disease_ids).sum(axis=0)

@@ -163,18 +163,22 @@ def test_scores_favour_the_family_structure(export, trained):
 
 def test_the_ranking_engine_uses_a_trained_model_when_present(graph, export, trained, tmp_path, monkeypatch):
     from ranking import Engine, parse_case
+    from ranking.config import RankingConfig
 
     path = _save(tmp_path / "gnn.pt", export, trained)
     monkeypatch.setenv("CDSS_GNN_MODEL", str(path))
     monkeypatch.setenv("CDSS_DATA_DIR", str(tmp_path))
     with open_store(str(graph)) as store:
-        engine = Engine.load(store, load_settings())
+        engine = Engine.load(store, load_settings(), config=RankingConfig(learned_weight=0.5))
         assert engine.link_scorer is not None
         answer = engine.rank(parse_case({"present": ["HP:0000000", "HP:0000001"]}), top_k=5)
         data = answer.to_dict()
         assert data["versions"]["link_model"].startswith("gnn-sage-")
         assert all("learned_log_lr" in d for d in data["diagnoses"])
         assert all(h["basis"].startswith("learned link score only") for h in data["learned_treatment_hypotheses"])
+        default = Engine.load(store, load_settings()).rank(parse_case({"present": ["HP:0000000"]})).to_dict()
+        assert not any("learned_log_lr" in d for d in default["diagnoses"]), "diagnosis weight is off by default"
+        assert default["learned_treatment_hypotheses"], "treatment hypotheses stay on"
         without = Engine.load(store, load_settings(), with_links=False)
         assert without.rank(parse_case({"present": ["HP:0000000"]})).to_dict()["versions"]["link_model"] is None
     monkeypatch.setenv("CDSS_GNN_MODEL", str(tmp_path / "missing.pt"))
@@ -214,3 +218,15 @@ def test_the_comparison_ranks_the_same_cases_with_and_without_the_gnn(graph, exp
     assert report["treatment"]["held_out_indications"] > 0
     assert treatment["curated only"]["hits@10"] == 0.0
     assert 0 < treatment["GNN"]["mrr"] <= 1
+
+
+def test_the_export_becomes_pyg_hetero_data_with_reverse_relations(export):
+    from gnn.train import hetero_data
+
+    data = hetero_data(export, random_edge_split(export, seed=0))
+    node_types, edge_types = data.metadata()
+    assert set(node_types) == {"disease", "finding", "drug"}
+    assert DIAGNOSIS in edge_types and reverse(DIAGNOSIS) in edge_types
+    forward, backward = data[DIAGNOSIS].edge_index, data[reverse(DIAGNOSIS)].edge_index
+    assert torch.equal(forward.flip(0), backward)
+    assert data["finding"].x.shape[0] == len(export.ids["finding"])
