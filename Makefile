@@ -40,7 +40,7 @@ bench: install
 	$(BIN)/python benchmarks/nlp_pipeline.py --no-ner
 	$(BIN)/python benchmarks/ingest_records.py
 	$(BIN)/python benchmarks/rank_cases.py
-	$(BIN)/python benchmarks/gnn.py
+	$(BIN)/python benchmarks/gnn_training.py
 	$(BIN)/python benchmarks/api_load.py
 
 clean:

@@ -6,7 +6,7 @@ CUDA, in one run so the speed-up is a ratio measured side by side. Then
 times the per-case work the ranking engine adds: centred log-odds of a case's
 findings against every disease, and the ranked drugs for the leading one.
 
-    python benchmarks/gnn.py [--store URL] [--max-epochs 300] [--cases 500]
+    python benchmarks/gnn_training.py [--store URL] [--max-epochs 300] [--cases 500]
 """
 
 from __future__ import annotations
