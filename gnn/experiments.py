@@ -17,6 +17,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from gnn.checkpoint import save_checkpoint
@@ -123,17 +124,10 @@ def evaluate_all(
     # Every compared encoder on the harder splits too: the best on random edges need not be the best zero-shot.
     held = disease_holdout_split(export, seed=config.seed)
     report["splits"]["held-out diseases"] = _split_sizes(held)
-    scorers = []
-    for encoder in encoders:
-        model, model_tensors = train_link_model(
-            export,
-            held,
-            replace(config, encoder=encoder, max_seconds=encoder_seconds),
-            show_progress=show_progress,
-            log=log,
-        )
-        curves[f"held-out / {encoder}"] = model
-        scorers.append(_model_scorer(f"GNN ({encoder})", model, model_tensors))
+    train_each = partial(
+        _train_each, export, encoders, config, encoder_seconds, curves, show_progress=show_progress, log=log
+    )
+    scorers = train_each(held, "held-out")
     shallow, shallow_tensors = train_link_model(
         export, held, replace(config, encoder="shallow"), show_progress=show_progress, log=log
     )
@@ -142,21 +136,33 @@ def evaluate_all(
 
     external = external_split(export, seed=config.seed)
     report["splits"]["external"] = _split_sizes(external)
-    scorers = []
-    for encoder in encoders:
-        model, model_tensors = train_link_model(
-            export,
-            external,
-            replace(config, encoder=encoder, max_seconds=encoder_seconds),
-            show_progress=show_progress,
-            log=log,
-        )
-        curves[f"external / {encoder}"] = model
-        scorers.append(_model_scorer(f"GNN ({encoder})", model, model_tensors))
+    scorers = train_each(external, "external")
     report["external_validation"] = external_metrics(export, [*scorers, DegreeScorer(export, external.train)], external)
     report["external_validation"]["filtered"] = {s.name: link_metrics(export, s, external) for s in scorers}
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report, curves
+
+
+def _train_each(
+    export: GraphExport,
+    encoders: Sequence[str],
+    config: TrainConfig,
+    seconds: float,
+    curves: dict[str, TrainResult],
+    split: Split,
+    label: str,
+    *,
+    show_progress: bool | None,
+    log: Log,
+) -> list[ModelScorer]:
+    """Each encoder trained on one split within the time budget, as scorers; curves recorded under `label`."""
+    scorers = []
+    for encoder in encoders:
+        encoder_config = replace(config, encoder=encoder, max_seconds=seconds)
+        model, tensors = train_link_model(export, split, encoder_config, show_progress=show_progress, log=log)
+        curves[f"{label} / {encoder}"] = model
+        scorers.append(_model_scorer(f"GNN ({encoder})", model, tensors))
+    return scorers
 
 
 def _split_sizes(split: Split) -> dict:

@@ -230,3 +230,16 @@ def test_the_export_becomes_pyg_hetero_data_with_reverse_relations(export):
     forward, backward = data[DIAGNOSIS].edge_index, data[reverse(DIAGNOSIS)].edge_index
     assert torch.equal(forward.flip(0), backward)
     assert data["finding"].x.shape[0] == len(export.ids["finding"])
+
+
+def test_the_full_evaluation_compares_every_method_on_every_split(export):
+    from gnn.experiments import evaluate_all
+
+    report, curves = evaluate_all(
+        export, encoders=("sage", "gat"), config=TrainConfig(hidden=16, max_epochs=3), log=str
+    )
+    methods = {"GNN (sage)", "GNN (gat)", "DistMult (no message passing)", "degree prior", "common neighbours"}
+    assert methods <= set(report["random_edges"]) and methods <= set(report["held_out_diseases"])
+    assert {"GNN (sage)", "GNN (gat)", "degree prior"} <= set(report["external_validation"])
+    assert report["chosen_encoder"] in {"sage", "gat"}
+    assert {"held-out / sage", "external / gat"} <= set(curves)
