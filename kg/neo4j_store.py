@@ -219,27 +219,27 @@ class Neo4jStore(GraphStore):
             database=self.database, default_access_mode=access, bookmark_manager=self._bookmarks
         )
 
-    def _read(self, statement: str, /, **params: Any) -> list[dict[str, Any]]:
-        # Parameters go to the driver as one dict: a parameter named like the driver's own
-        # keywords (`query`) would otherwise collide with them.
+    def _transact(self, statement: str, params: dict[str, Any], *, read: bool) -> list[dict[str, Any]]:
+        """One managed transaction (retried by the driver), its records read inside it.
+
+        Parameters go to the driver as one dict: a parameter named like the driver's own
+        keywords (`query`) would otherwise collide with them.
+        """
+
         def work(tx) -> list[dict[str, Any]]:
             return [record.data() for record in tx.run(statement, params)]
 
         def run() -> list[dict[str, Any]]:
-            with self._session(read=True) as session:
-                return session.execute_read(work)
+            with self._session(read=read) as session:
+                return session.execute_read(work) if read else session.execute_write(work)
 
         return self._guard(run)
+
+    def _read(self, statement: str, /, **params: Any) -> list[dict[str, Any]]:
+        return self._transact(statement, params, read=True)
 
     def _write(self, statement: str, /, **params: Any) -> list[dict[str, Any]]:
-        def work(tx) -> list[dict[str, Any]]:
-            return [record.data() for record in tx.run(statement, params)]
-
-        def run() -> list[dict[str, Any]]:
-            with self._session(read=False) as session:
-                return session.execute_write(work)
-
-        return self._guard(run)
+        return self._transact(statement, params, read=False)
 
     def _stream(self, statement: str, /, **params: Any) -> Iterator[dict[str, Any]]:
         session = self._guard(lambda: self._session(read=True))
@@ -358,26 +358,13 @@ class Neo4jStore(GraphStore):
                 hits.append((_search_order(concept, record["score"], norm, matching), concept))
         return [concept for _, concept in sorted(hits, key=lambda hit: hit[0])[:limit]]
 
-    def neighbours(
-        self,
-        node_id: str,
-        *,
-        edge_types: Sequence[EdgeType] | None = None,
-        direction: Direction = Direction.BOTH,
-        limit: int | None = None,
+    def _edges(
+        self, node_id: str, side: Direction, edge_types: Sequence[EdgeType] | None, limit: int | None
     ) -> list[Edge]:
-        params = {
-            "node": node_id,
-            "types": [str(t) for t in edge_types] if edge_types is not None else None,
-            "limit": limit if limit is not None and limit >= 0 else 2**62,
-        }
-        rows: list[dict] = []
-        if direction in (Direction.OUT, Direction.BOTH):
-            rows += self._read(cypher.EDGES_OUT, **params)
-        if direction in (Direction.IN, Direction.BOTH):
-            rows += self._read(cypher.EDGES_IN, **params)
-        edges = [_edge(r) for r in rows]
-        return edges if limit is None or limit < 0 else edges[:limit]
+        statement = cypher.EDGES_OUT if side == Direction.OUT else cypher.EDGES_IN
+        types = [str(t) for t in edge_types] if edge_types is not None else None
+        rows = self._read(statement, node=node_id, types=types, limit=2**62 if limit is None else limit)
+        return [_edge(r) for r in rows]
 
     def iter_nodes(self, *, label: NodeLabel | None = None) -> Iterator[Concept]:
         for record in self._stream(cypher.NODES_ALL, label=str(label) if label else None):

@@ -233,26 +233,16 @@ class SqliteStore(GraphStore):
         }
         return [_concept(row) for row in self._query(sql.SEARCH_NODES, params)]
 
-    def neighbours(
-        self,
-        node_id: str,
-        *,
-        edge_types: Sequence[EdgeType] | None = None,
-        direction: Direction = Direction.BOTH,
-        limit: int | None = None,
+    def _edges(
+        self, node_id: str, side: Direction, edge_types: Sequence[EdgeType] | None, limit: int | None
     ) -> list[Edge]:
         params = {
             "node": node_id,
             "types": _dumps([str(t) for t in edge_types]) if edge_types is not None else None,
             "limit": -1 if limit is None else limit,
         }
-        rows: list[tuple] = []
-        if direction in (Direction.OUT, Direction.BOTH):
-            rows += self._query(sql.SELECT_EDGES_OUT, params)
-        if direction in (Direction.IN, Direction.BOTH):
-            rows += self._query(sql.SELECT_EDGES_IN, params)
-        edges = [_edge(row) for row in rows]
-        return edges if limit is None else edges[:limit]
+        statement = sql.SELECT_EDGES_OUT if side == Direction.OUT else sql.SELECT_EDGES_IN
+        return [_edge(row) for row in self._query(statement, params)]
 
     def iter_nodes(self, *, label: NodeLabel | None = None) -> Iterator[Concept]:
         yield from (

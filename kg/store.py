@@ -114,7 +114,6 @@ class GraphStore(ABC):
     def search(self, text: str, *, label: NodeLabel | None = None, limit: int = 20) -> list[Concept]:
         """Nodes whose names or synonyms contain the words of `text` (prefixes allowed), best first."""
 
-    @abstractmethod
     def neighbours(
         self,
         node_id: str,
@@ -123,7 +122,22 @@ class GraphStore(ABC):
         direction: Direction = Direction.BOTH,
         limit: int | None = None,
     ) -> list[Edge]:
-        """Edges touching `node_id`, optionally of some types and one direction."""
+        """Edges touching `node_id`, optionally of some types and one direction (outgoing first).
+
+        A negative `limit` means no limit, as None does.
+        """
+        limit = None if limit is not None and limit < 0 else limit
+        edges: list[Edge] = []
+        for side in (Direction.OUT, Direction.IN):
+            if direction in (side, Direction.BOTH):
+                edges += self._edges(node_id, side, edge_types, limit)
+        return edges if limit is None else edges[:limit]
+
+    @abstractmethod
+    def _edges(
+        self, node_id: str, side: Direction, edge_types: Sequence[EdgeType] | None, limit: int | None
+    ) -> list[Edge]:
+        """Edges leaving (OUT) or reaching (IN) `node_id`, sorted by type, other end and source."""
 
     @abstractmethod
     def iter_nodes(self, *, label: NodeLabel | None = None) -> Iterator[Concept]:
