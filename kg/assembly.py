@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cdss.curies import normalize_curie
 from cdss.errors import GraphModelError, InvalidCurieError
@@ -18,7 +18,7 @@ from cdss.text import normalize_term
 from cdss.types import EDGE_ENDPOINTS, Concept, Edge, EdgeKey, EdgeType, NodeLabel, Provenance
 from kg.unify import MergeStats, merge_concepts, unify
 from ontologies import SourceData
-from ontologies.model import ByName, Endpoint, Link
+from ontologies.model import ByName, ByXref, Endpoint, Link
 
 
 @dataclass(slots=True)
@@ -40,6 +40,8 @@ class SourceSummary:
     cycles_dropped: int = 0
     merge: MergeStats = field(default_factory=MergeStats)
     notes: list[str] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+    """Source-specific figures (e.g. a survey's coverage), reported as they are."""
 
     def to_dict(self) -> dict:
         return {
@@ -63,6 +65,7 @@ class SourceSummary:
             "contradictions": self.contradictions,
             "cycles_dropped": self.cycles_dropped,
             "notes": list(self.notes),
+            **({"details": self.details} if self.details else {}),
         }
 
 
@@ -214,22 +217,40 @@ class _Resolver:
                     return (next(iter(matches)), False) if len(matches) == 1 else (None, True)
         return None, False
 
+    def _by_id(self, candidate: str | ByXref, labels: set[NodeLabel] | frozenset[NodeLabel]) -> Resolution:
+        """One id or cross-reference: the node it names, or why it names none."""
+        if isinstance(candidate, str):
+            node_id = self.node_of.get(candidate)
+            if node_id is not None:
+                if self.nodes[node_id].label in labels:
+                    return Resolution(node_id)
+                return Resolution(None, wrong_label=True)
+        curie = candidate.curie if isinstance(candidate, ByXref) else candidate
+        matches = {n for n in self.by_xref.get(curie, ()) if self.nodes[n].label in labels}
+        if len(matches) == 1:
+            return Resolution(next(iter(matches)))
+        return Resolution(None, ambiguous=len(matches) > 1)
+
+    def first_unique(self, candidates: tuple[Endpoint, ...], labels: frozenset[NodeLabel]) -> str | None:
+        """The first candidate id or cross-reference that names exactly one node; ambiguous ones are passed over."""
+        for candidate in candidates:
+            if not isinstance(candidate, ByName):
+                found = self._by_id(candidate, labels).node_id
+                if found is not None:
+                    return found
+        return None
+
     def resolve(self, candidates: tuple[Endpoint, ...], labels: set[NodeLabel]) -> Resolution:
         """Ids and cross-references first, then bare names; an ambiguous id stops the search."""
         ambiguous = wrong_label = False
         for candidate in candidates:
             if isinstance(candidate, ByName):
                 continue
-            node_id = self.node_of.get(candidate)
-            if node_id is not None:
-                if self.nodes[node_id].label in labels:
-                    return Resolution(node_id)
-                wrong_label = True
-                continue
-            matches = {n for n in self.by_xref.get(candidate, ()) if self.nodes[n].label in labels}
-            if len(matches) == 1:
-                return Resolution(next(iter(matches)))
-            ambiguous = ambiguous or len(matches) > 1
+            found = self._by_id(candidate, labels)
+            if found.node_id is not None:
+                return found
+            ambiguous = ambiguous or found.ambiguous
+            wrong_label = wrong_label or found.wrong_label
         if ambiguous:
             return Resolution(None, ambiguous=True)
         for candidate in candidates:
@@ -269,6 +290,48 @@ def _ancestors(parents: Mapping[str, set[str]], start: str) -> set[str]:
                 seen.add(parent)
                 stack.append(parent)
     return seen
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    """The unified graph as a source's derivation sees it."""
+
+    resolver: _Resolver
+
+    def resolve(self, candidates: tuple[Endpoint, ...], labels: frozenset[NodeLabel]) -> str | None:
+        return self.resolver.first_unique(candidates, labels)
+
+    def node(self, node_id: str) -> Concept:
+        return self.resolver.nodes[node_id]
+
+
+def _derive(
+    data: Sequence[SourceData],
+    resolver: _Resolver,
+    nodes: dict[str, Concept],
+    summaries: Mapping[str, SourceSummary],
+) -> list[tuple[str, Link]]:
+    """Run each source's derivation on the unified graph: its links join the others, its node
+    attributes are set on the nodes (in place), its notes and figures go to its summary."""
+    links: list[tuple[str, Link]] = []
+    for d in data:
+        if d.derive is None:
+            continue
+        source = d.release.name
+        derived = d.derive(_Lookup(resolver))
+        links.extend((source, link) for link in derived.links)
+        for node_id, attributes in sorted(derived.node_attributes.items()):
+            node = nodes.get(node_id)
+            if node is None:
+                raise GraphModelError(f"{source!r} derived attributes for {node_id!r}, which is not a node")
+            for key, value in attributes.items():
+                if key in RESERVED_NODE_KEYS:
+                    raise GraphModelError(f"{source!r}: derived attribute {key!r} clashes with a node field")
+                _check_value(value, f"node {node_id!r} from {source!r}", key)
+            nodes[node_id] = replace(node, attributes={**node.attributes, **attributes})
+        summaries[source].notes.extend(derived.notes)
+        summaries[source].details.update(derived.details)
+    return links
 
 
 def assemble(
@@ -317,6 +380,7 @@ def assemble(
             summaries[name].merge = stats
 
     resolver = _Resolver(unified.nodes, unified.node_of)
+    derived_links = _derive(data, resolver, unified.nodes, summaries)
     edges: dict[EdgeKey, Edge] = {}
     grouping_links = [
         (
@@ -331,7 +395,7 @@ def assemble(
         )
         for g in unified.groupings
     ]
-    ordered_links = [(d.release.name, link) for d in data for link in d.links] + grouping_links
+    ordered_links = [(d.release.name, link) for d in data for link in d.links] + grouping_links + derived_links
     for source, link in ordered_links:
         summary = summaries[source]
         allowed = EDGE_ENDPOINTS[link.type]

@@ -31,7 +31,11 @@ ID_TYPES = {
     "UNII": "UNII",
 }
 # Pharmacologic class vocabularies worth keeping as drug attributes.
-CLASS_TYPES = {"EPC": "established_pharmacologic_classes", "MoA": "mechanisms_of_action"}
+CLASS_TYPES = {
+    "EPC": "established_pharmacologic_classes",
+    "MoA": "mechanisms_of_action",
+    "PA": "mesh_pharmacological_actions",
+}
 
 
 def _drug_id(value: str, path: Path, line: int) -> str:

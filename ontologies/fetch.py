@@ -63,6 +63,8 @@ def _fetch_file(spec: SourceSpec, file: SourceFile, dest: Path, mirror: Path | N
             with origin.open("rb") as reader:
                 _copy_verified(reader, target, file.sha256)
             return FetchResult(spec.name, file.name, "fetched", f"from {origin}")
+        if not file.url:
+            return FetchResult(spec.name, file.name, "failed", "only a mirror has this file: use --mirror DIR")
         with urllib.request.urlopen(file.url, timeout=timeout) as response:
             _copy_verified(response, target, file.sha256)
         return FetchResult(spec.name, file.name, "fetched", f"from {file.url}")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from cdss.errors import SourceError, SourceMissingError, SourceParseError
 
+FETCH_HINT = "run `cdss data fetch` (or `cdss data fetch --mirror DIR` offline)"
+
 
 def text_lines(path: Path, *, source: str) -> Iterator[str]:
     """Yield the lines of a UTF-8 text file; bad bytes raise with their line number."""

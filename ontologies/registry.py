@@ -12,18 +12,21 @@ from cdss.errors import ConfigError, SourceError, SourceMissingError
 from cdss.merge_rules import MergeMethod, MergeRule
 from cdss.types import NodeLabel
 from ontologies.bundled import package_dir
+from ontologies.curated import load_curated
 from ontologies.ddxplus import load_ddxplus
 from ontologies.disease_ontology import load_disease_ontology
 from ontologies.drugcentral import load_drugcentral
 from ontologies.drugs import load_drug_dictionary
+from ontologies.files import FETCH_HINT
 from ontologies.hpo import load_hpo
 from ontologies.icd10cm import find_tabular_xml, load_icd10cm
 from ontologies.labeledin import load_labeledin
 from ontologies.model import SourceData, SourceRelease
+from ontologies.namcs import load_namcs
 from ontologies.pharmacotherapydb import load_pharmacotherapydb
 from ontologies.symptom_ontology import load_symptom_ontology
+from ontologies.synthea import load_synthea
 
-FETCH_HINT = "run `cdss data fetch` (or `cdss data fetch --mirror DIR` offline)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +36,10 @@ class SourceFile:
     name: str
     """Path inside the source's folder (the same under a mirror and under the sources dir)."""
     url: str
+    """Where it can be downloaded; empty for a file that only a mirror has (a conversion made when staging)."""
     sha256: str
+    required: bool = True
+    """A source can be read without an optional file (one year of a survey); its reader names what is missing."""
 
 
 def sha256_of(path: Path) -> str:
@@ -80,9 +86,10 @@ class SourceSpec:
             return self.read()
         folder = sources_dir / (self.folder or self.name)
         for file in self.files:
-            if not (folder / file.name).is_file():
+            if file.required and not (folder / file.name).is_file():
                 raise SourceMissingError(self.name, folder / file.name, FETCH_HINT)
-        modified = [f.name for f in self.files if sha256_of(folder / f.name) != f.sha256]
+        present = [f for f in self.files if (folder / f.name).is_file()]
+        modified = [f.name for f in present if sha256_of(folder / f.name) != f.sha256]
         version = f"{self.version}; locally modified: {', '.join(modified)}" if modified else self.version
         data = self.read(folder, SourceRelease(name=self.name, version=version, license=self.license))
         if modified:
@@ -130,6 +137,61 @@ _CHEXPERT_PHRASES = {
     "unmention/lung_lesion.txt": "07df1cc93bb8788bc050299238de802a21812938374af3e5c6b06c32cd5c0421",
     "unmention/lung_opacity.txt": "bebcfe763e5ac862e8352b26a42e1c2da541cdf6a3edf9fed246a57210738b26",
     "unmention/pleural_effusion.txt": "ec73c6d93cd1f8c29f51a28453c218ef5ad90140e5baed15666e6dcbab55ba29",
+}
+
+_SYNTHEA = ("abridgeai/synthea", "2b0a55bab0ab9ae22204320c80f5880ceb8925aa")
+_SYNTHEA_MODULES = {
+    "allergic_rhinitis.json": "3603f7f195b7a1c1bc2678bdcd23c9236b59a028e73b35cfcfc02c837d76cea7",
+    "anemia___unknown_etiology.json": "e954b7cb1fe81b301726baa82d5fa83124f64e052f100ebb87a0a6c5d5e5c896",
+    "appendicitis.json": "2bdb7d712c146e04fb2a0b2e10452f38930e055e20e63410be0c4d8d59a1d876",
+    "asthma.json": "bb25bb3581e42f66898251f88a1c17f279b4c91f8503aca006a22cacc1ff10cd",
+    "attention_deficit_disorder.json": "6d952a55104f99a97696c1cc59ec1b328b3f1dabe87937ecab33f6846e05ef9f",
+    "breast_cancer.json": "11a57b83ad166097fa3d9e2c63aedbcf8c1d0b70067322ec0565499b77e914a6",
+    "bronchitis.json": "ed1a28c344732eba4d255d43a2dc4ad09e2bacb664698d548e842af3281ffc56",
+    "chronic_kidney_disease.json": "1644f1642070eff174a22e4f065be3b6ccd5fe6daabe00b88199de66fadd52b5",
+    "colorectal_cancer.json": "10a2e4574332650e0bf0e6f466390c704111e525be6e425f85a87fdcccc74e51",
+    "congestive_heart_failure.json": "e363de06f7eccb3fd817aa0f749601646f625f0f0ed55729d76c9c601c762776",
+    "copd.json": "003545c593c4b2587424f46863b3f4bac4f42aa881672c6256c97d5d2e8187f3",
+    "covid19/symptoms.json": "4253ed4c12c2cdf9d3489602daf3a83b79fc7df07afa454e2284099602fcaf3d",
+    "cystic_fibrosis.json": "042713a0fe1ec34908bf018a39cfa5fbce6d2a86df7a23e572a2aafa10f62e73",
+    "dementia.json": "d20921be6ceb59e85e2a0c6ab0de4ece5b9ea7038d723b39b437cbb303d9fda1",
+    "dermatitis.json": "7ca16ec4b1a90222dc3bc130c101c7838446d9982479cfb291b8e789607bc1a4",
+    "fibromyalgia.json": "c36d90950f7ccc5247d67db198c6d7bf43bc2c49efdaca36bd78f79cea050668",
+    "gallstones.json": "db8618cafacaaf325c11fed5e6ad1a0194c9230cb8267d6a322e487fab134a53",
+    "gout.json": "d42af34b572a21659a94c2e1f04e7dd409404df5eb996eaa837d0683aa4de98c",
+    "hypothyroidism.json": "a90ae9715cd89a3252ad3057ec74b1df32e19e11b20e34655ef8449ab65728a0",
+    "lung_cancer.json": "402cfbc8319246ecfadd4fc837adfb4c4cd48696ba365088d599eff1a82dff9f",
+    "lupus.json": "dc0e68560dd9cb64da5711d1cb9ba40a61293b140236836d536e779f8f3f28fc",
+    "metabolic_syndrome/diabetic_retinopathy_progression.json": (
+        "8499d605b4d6ee55985e5b581d5f1102f3f0d64864743ae8881e847f27e39c9c"
+    ),
+    "metabolic_syndrome_disease.json": "f0fb2754adedb936b6e8eb36bc38f348d981ef855235bfa21ffa84190dc02e2b",
+    "opioid_addiction.json": "746399630d0defde0e767d9ff62e48b3a1997662fc711d1628933d385f3afdb5",
+    "osteoarthritis.json": "48a3950d55b3cc14e537df500612e9366700fb830de3c234b93e9b60ee308ac1",
+    "osteoporosis.json": "127ef4bd9fcaf5eebc7de42b1b2ef4e1c16e401badd9f62673215cc97b56c81c",
+    "prescribing_opioids_for_chronic_pain_and_treatment_of_oud.json": (
+        "1cc61c0e9307ff5f9750564efadfc1d185e4ddbe32a4a3db19c6a29f769c74a9"
+    ),
+    "rheumatoid_arthritis.json": "e4372e26e68b66673acb017ae42f5730d2c8b982202f56af16fea8695e7a98ef",
+    "sinusitis.json": "3f321ffadebc0731f10b6d1a59b603862fa079bd203fd7cf7d43ea230c79d0af",
+    "sleep_apnea.json": "6cb8710e0ecc1ba9b360177b9fad6bf15434dabb203bd10ffb3a6cc0463a9784",
+    "sore_throat.json": "946debafe925f55e3613177f4fb4d8f6f7b21cb00fbb2575396e3024b636ba34",
+    "stable_ischemic_heart_disease.json": "c689a4ee320d94c7f4dbf519f0ccaa96ab336a99ad675dac1261f5bd9d3c6ea1",
+    "uti/hpi.json": "eb789dabf6ad72896be1c089775d282b73a4653cff8736013bbac954f98b6242",
+    "veteran_hyperlipidemia.json": "79586fd01410153a74987f5f2a5549079d5f73156c53fa8565a9a4c6b52dd52c",
+    "veteran_lung_cancer.json": "84e474a85b39565585030773e0422a6bdfea142f15c07984da8c9425540cb082",
+    "veteran_prostate_cancer.json": "c139ad49b26a0d2bdb0bd4d2d0ba03170e1a769c00abe652f7a196eabd0841f6",
+}
+_NCHS = "https://ftp.cdc.gov/pub/Health_Statistics/NCHS/dataset_documentation"
+_NHAMCS_ED = {
+    "ED2018-stata.zip": "78cbde244c3ec6e1f9d41853b027df12a40ccac75a7fdb5ed3c45a865750f132",
+    "ED2019-stata.zip": "1c62f4f240390b9f73bf32bce2b65ec662e98db13d81bfe5aaa5192a148aae9f",
+    "ed2020-stata.zip": "1c9de2ddd3e3ada0fa1b9faafeac6471f5f27b4e614908636d4eaff511d93a1b",
+    "ed2022-stata.zip": "aa32e635ef9564b1c8e03cea16c87ec2ed02e9a928d22a257df18100a38ad683",
+}
+_NAMCS_OFFICE = {
+    "namcs2016_sas.zip": "48de2b0d6326c59d06e7aafdfa0c50c55081f7bf206057ed706bb24e6e2fd3a9",
+    "namcs2018_sas.zip": "da0bdfdecd9a1827de33a225b023339e61ec6fe56d3c6dfff4baaaeff736c416",
 }
 
 SOURCES: tuple[SourceSpec, ...] = (
@@ -304,6 +366,73 @@ SOURCES: tuple[SourceSpec, ...] = (
             ),
         ),
         read=load_ddxplus,
+        required=False,
+    ),
+    SourceSpec(
+        name="cdss_curated",
+        title="cdss curated signs of common and can't-miss diseases, and the can't-miss list",
+        license="CC0 1.0 (cdss curation); each row cites the public source of its fact",
+        citation="cdss project, ontologies/mappings/common_disease_signs.tsv and cant_miss.tsv (row citations inside)",
+        homepage="ontologies/mappings in this repository",
+        read=load_curated,
+    ),
+    SourceSpec(
+        name="namcs_nhamcs",
+        title="NAMCS and NHAMCS-ED public-use files: US office and emergency visits, reasons and diagnoses",
+        license="Public domain (US Government work, CDC/NCHS); NCHS data-use terms: statistical use only, "
+        "no attempt to identify any person or facility",
+        citation="National Center for Health Statistics. National Ambulatory Medical Care Survey 2016, 2018 and "
+        "National Hospital Ambulatory Medical Care Survey (ED) 2018, 2019, 2020, 2022, public-use data files.",
+        homepage="https://www.cdc.gov/nchs/ahcd/",
+        version="NHAMCS-ED 2018, 2019, 2020, 2022; NAMCS 2016, 2018 (unmodified CDC files)",
+        folder="namcs-nhamcs",
+        files=(
+            *(
+                SourceFile(f"ed-2018-2022/{name}", f"{_NCHS}/nhamcs/stata/{name}", digest, required=False)
+                for name, digest in _NHAMCS_ED.items()
+            ),
+            *(
+                SourceFile(f"office-2016-2018/{name}", f"{_NCHS}/namcs/sas/{name}", digest, required=False)
+                for name, digest in _NAMCS_OFFICE.items()
+            ),
+        ),
+        read=load_namcs,
+        required=False,
+    ),
+    SourceSpec(
+        name="synthea",
+        title="Synthea disease modules with symptom states (about thirty common conditions)",
+        license="Apache-2.0 (synthetichealth/synthea)",
+        citation="Walonoski J et al. Synthea: An approach, method, and software mechanism for generating synthetic "
+        "patients and the synthetic electronic health care record. J Am Med Inform Assoc. 2018;25(3):230-238.",
+        homepage="https://github.com/synthetichealth/synthea",
+        version="modules at abridgeai/synthea@2b0a55b (a mirror of synthetichealth/synthea, 2026-06-30)",
+        folder="synthea-modules",
+        files=tuple(
+            SourceFile(
+                f"modules/{name}", _github(*_SYNTHEA, f"src/main/resources/modules/{name}"), digest, required=False
+            )
+            for name, digest in _SYNTHEA_MODULES.items()
+        ),
+        read=load_synthea,
+        required=False,
+    ),
+    SourceSpec(
+        name="craftmd_vignettes",
+        title="CRAFT-MD clinical vignettes (MedQA-USMLE and dermatology) with one gold diagnosis: a development set",
+        license="MIT (rajpurkarlab/craft-md; MedQA, Jin et al. 2021, MIT)",
+        citation="Johri S et al. An evaluation framework for clinical use of large language models in patient "
+        "interaction tasks. Nat Med. 2025.",
+        homepage="https://github.com/rajpurkarlab/craft-md",
+        version="rajpurkarlab/craft-md@3bb2737, data/usmle_and_derm_dataset.csv as JSON lines",
+        folder="clinical-vignettes-craftmd",
+        files=(
+            SourceFile(
+                "craftmd_vignettes.jsonl",
+                "",
+                "de5186268b9cbfdd6518ea24d2e23095fb83a95e772125ac166dc5d9f92e80fb",
+            ),
+        ),
         required=False,
     ),
     SourceSpec(

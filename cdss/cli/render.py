@@ -63,6 +63,19 @@ def render_merge_report(stats: GraphStats) -> str:
                 lines.append(f"  {count:>6,}  {route}")
             for example in s.get("conflict_examples", []):
                 lines.append(f"  conflict: {example}")
+    for s in stats.sources:
+        if s.get("details"):
+            lines.append(f"\n{s['name']}: what it contributed")
+            for note in s.get("notes", []):
+                lines.append(textwrap.fill(note, width=110, initial_indent="  ", subsequent_indent="    "))
+            for key, value in s["details"].items():
+                if isinstance(value, list):
+                    lines.append(f"  {key}:")
+                    lines.extend(f"    {item}" for item in value)
+                elif isinstance(value, float):
+                    lines.append(f"  {key}: {value:.1%}")
+                else:
+                    lines.append(f"  {key}: {value:,}" if isinstance(value, int) else f"  {key}: {value}")
     return "\n".join(lines)
 
 

@@ -38,6 +38,9 @@ def test_every_source_is_used(full):
         "drugcentral",
         "labeledin",
         "ddxplus",
+        "cdss_curated",
+        "namcs_nhamcs",
+        "synthea",
     }
 
 
@@ -93,3 +96,35 @@ def test_common_disease_spot_check(full):
         treaters = {e.start for e in edges if e.type == EdgeType.TREATS}
         assert len(treaters) >= 10
         assert all(e.provenance.license for e in edges)
+
+
+def test_the_visit_surveys_give_reason_profiles_and_priors(full):
+    path, report = full
+    namcs = next(s for s in report["sources"] if s["name"] == "namcs_nhamcs")
+    details = namcs["details"]
+    assert details["visits"] == 93_775
+    assert details["diseases_with_reason_profile"] >= 400 and details["reason_edges"] >= 2_500
+    assert details["primary_diagnosis_to_graph_disease"] >= 0.6
+    assert details["reasons: symptom: HPO/SYMP finding"] >= 0.4
+    assert details["reason codes not in our table (top 10 by weight)"] == []
+    assert namcs["links_unmapped"] == 0 and namcs["links_ambiguous"] == 0
+    with open_store(str(path)) as store:
+        pneumonia = store.get_node("DOID:552")
+        edges = store.neighbours("DOID:552", edge_types=[EdgeType.HAS_FINDING], direction=Direction.OUT)
+    assert pneumonia.attributes["visit_n_ed"] >= 300 and pneumonia.attributes["visit_share_ed"] > 0.005
+    survey = {e.end: e for e in edges if e.provenance.source == "namcs_nhamcs"}
+    cough = survey["HP:0012735"].attributes
+    assert cough["frequency_n"] >= 100 and cough["setting"] == "ed+office" and "ed" in cough["strata"]
+    assert 0.2 < cough["frequency"] < 0.6
+    curated = {e.end for e in edges if e.provenance.source == "cdss_curated"}
+    assert {"HP:0030830", "HP:0002113"} <= curated  # crackles, pulmonary infiltrates
+
+
+def test_curated_and_synthea_rows_all_land_on_graph_nodes(full):
+    _, report = full
+    for name in ("cdss_curated", "synthea"):
+        source = next(s for s in report["sources"] if s["name"] == name)
+        assert source["links_unmapped"] == 0 and source["links_ambiguous"] == 0 and source["links_wrong_label"] == 0
+    curated = next(s for s in report["sources"] if s["name"] == "cdss_curated")
+    assert not any("naming no disease" in note for note in curated["notes"])
+    assert any("can't-miss diseases flagged urgent" in note for note in curated["notes"])

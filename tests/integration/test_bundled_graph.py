@@ -54,7 +54,7 @@ def test_counts_meet_the_foundation_targets(built):
     assert stats.edges_by_type["EXCLUDES_FINDING"] == 711
     assert stats.has_finding_with_frequency >= 190_000
     assert stats.nodes_by_source["hpo"]["Disease"] == 12_687
-    assert {s["name"] for s in stats.sources} == {"hpo", "icd10cm", "drug_dictionary"}
+    assert {s["name"] for s in stats.sources} == {"hpo", "icd10cm", "drug_dictionary", "cdss_curated"}
 
 
 def test_missing_sources_are_named_with_how_to_get_them(built):
@@ -67,6 +67,8 @@ def test_missing_sources_are_named_with_how_to_get_them(built):
         "drugcentral",
         "labeledin",
         "ddxplus",
+        "namcs_nhamcs",
+        "synthea",
     }
     assert all("run `cdss data fetch`" in line for line in skipped.values())
 

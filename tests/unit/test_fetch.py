@@ -99,3 +99,19 @@ def test_loading_a_fetched_source_checks_presence_and_checksums(tmp_path, mirror
     edited = spec.load(mirror)
     assert edited.release.version == "v1; locally modified: a.tsv"
     assert "files differ from the pinned release (checksum): a.tsv" in edited.notes
+
+
+def test_a_mirror_only_file_says_so_online(tmp_path):
+    spec = _spec([_file("converted.jsonl", b"{}\n", url="")])
+    [result] = fetch_sources([spec], dest=tmp_path / "sources")
+    assert result.status == "failed" and "only a mirror has this file" in result.detail
+
+
+def test_an_optional_file_may_be_missing_and_the_reader_is_told_what_is_there(tmp_path, mirror):
+    spec = _spec([_file("a.tsv", b"alpha\n"), SourceFile("gone.tsv", "https://example.invalid/g", "0" * 64, False)])
+    fetch_sources([spec], dest=tmp_path / "sources", mirror=mirror)
+    data = spec.load(tmp_path / "sources")
+    assert data.notes == ["read ['a.tsv']"]
+    required = _spec([_file("a.tsv", b"alpha\n"), _file("gone.tsv", b"gamma\n")])
+    with pytest.raises(SourceMissingError, match=r"gone\.tsv"):
+        required.load(tmp_path / "sources")

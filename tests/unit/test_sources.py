@@ -102,7 +102,8 @@ def test_drugcentral(tiny_paths):
     nodes = {c.id: c for c in data.concepts}
     assert nodes["DRUGCENTRAL:192"].xrefs == ("DRUGBANK:DB01060", "RXNORM:723")
     assert nodes["DRUGCENTRAL:192"].attributes == {
-        "established_pharmacologic_classes": ["Penicillin-class Antibacterial"]
+        "established_pharmacologic_classes": ["Penicillin-class Antibacterial"],
+        "mesh_pharmacological_actions": ["Penicillins"],
     }
     ends = [link.end for link in data.links]
     assert ends[0] == ("DOID:552", "UMLS:C0032285", "SNOMEDCT:233604007", ByName("Pneumonia"))

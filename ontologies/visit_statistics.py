@@ -1,0 +1,444 @@
+"""Survey visits -> reason profiles and visit shares per graph disease (pure; numpy and scipy only).
+
+- A visit counts for the disease its primary (first-listed) diagnosis becomes:
+  secondary diagnoses are often chronic comorbidities that the reasons for the
+  visit say nothing about. Only visits with at least one symptom among their
+  reasons count: a differential is asked for a patient with complaints, and a
+  follow-up visit for a known condition ("progress visit", "medication
+  refill") says nothing about how that condition presents or how often it
+  explains a complaint.
+- P(reason | disease) is the survey-weighted share of the disease's visits that
+  give the reason. It is smoothed with a Beta prior of `PRIOR_VISITS`
+  effective visits towards the same share in the disease's ICD-10-CM
+  category, which is smoothed the same way towards its chapter letter, which
+  is smoothed towards all diagnosed visits. Effective visits are Kish's
+  (sum w)^2 / sum w^2.
+- A reason becomes an edge only when at least `MIN_N` visits (unweighted) give
+  it with the diagnosis. Per-setting and per-setting-and-age-band shares ride
+  on the edge where the disease has at least `MIN_STRATUM_VISITS` visits in
+  the stratum, smoothed towards the overall share.
+- A disease's visit share (how often it is the primary diagnosis of a visit)
+  is kept per setting and per setting, age band and sex. A stratum's share is
+  the posterior mean of a Gamma-Poisson model whose prior (shape
+  `SHARE_SHAPE`) has the setting's share as its mean, so a stratum with few
+  visits keeps close to the setting's share and one with many follows its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.stats import beta
+
+from cdss.types import EdgeType, NodeLabel
+from ontologies.model import ByXref, Derived, Endpoint, GraphLookup, Link, SourceRelease
+
+SYMPTOM = "symptom"
+RFV_KINDS = frozenset({SYMPTOM, "condition", "behaviour", "administrative", "injury", "test_result"})
+SETTING_NAMES = ("ed", "office")
+AGE_BANDS = ((0.0, 5.0, "0-4"), (5.0, 18.0, "5-17"), (18.0, 65.0, "18-64"), (65.0, float("inf"), "65+"))
+SEX_NAMES = ("female", "male")
+MIN_N = 5
+"""Fewest visits (unweighted) giving a reason with a diagnosis for a `HAS_FINDING` edge."""
+MIN_STRATUM_VISITS = 30
+"""Fewest visits of a disease in a setting or age band for that stratum's own reason shares."""
+PRIOR_VISITS = 10.0
+"""Strength of the Beta prior towards the parent's share, in effective visits."""
+SHARE_SHAPE = 2.0
+"""Shape of the Gamma prior on a stratum's visit share (its mean is the setting's share)."""
+DISEASE = frozenset({NodeLabel.DISEASE})
+FINDING = frozenset({NodeLabel.FINDING})
+
+
+@dataclass(frozen=True, slots=True)
+class RfvRow:
+    """One reason-for-visit code as our curated table reads it."""
+
+    code: int
+    label: str
+    finding: str | None
+    parent: str | None
+    kind: str
+
+
+@dataclass(slots=True)
+class Visits:
+    """Survey visits as arrays; one row per visit."""
+
+    setting: np.ndarray
+    """Index into `SETTING_NAMES`."""
+    year: np.ndarray
+    age: np.ndarray
+    sex: np.ndarray
+    """0 female, 1 male, -1 unknown."""
+    weight: np.ndarray
+    rfv: np.ndarray
+    """visits x 5 reason codes; blanks are non-positive or unknown codes."""
+    diagnoses: np.ndarray
+    """visits x 5 ICD-10-CM codes with their dot, '' for none; the first is the primary diagnosis."""
+
+    def __len__(self) -> int:
+        return len(self.weight)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Visits]) -> Visits:
+        return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in cls.__dataclass_fields__})
+
+    def age_band(self) -> np.ndarray:
+        band = np.full(len(self), -1, dtype=np.int8)
+        for index, (low, high, _) in enumerate(AGE_BANDS):
+            band[(self.age >= low) & (self.age < high)] = index
+        return band
+
+
+def code_prefixes(code: str) -> list[str]:
+    """`K35.80` -> [`K35.80`, `K35.8`, `K35`]: the code and every shorter code above it."""
+    out = [code]
+    while "." in out[-1]:
+        shorter = out[-1][:-1].rstrip(".")
+        out.append(shorter)
+    return out
+
+
+def diagnosis_candidates(code: str, overrides: Mapping[str, str]) -> tuple[Endpoint, ...]:
+    """Where a diagnosis code may land, best first: from the code up to its category, our curated disease
+    for that code, else the one disease that cross-references it; failing all, the ICD-10-CM category node,
+    which pools the category's codes."""
+    out: list[Endpoint] = []
+    for prefix in code_prefixes(code):
+        if prefix in overrides:
+            out.append(overrides[prefix])
+        out.append(ByXref(f"ICD10CM:{prefix}"))
+    out.append(f"ICD10CM:{code[:3]}")
+    return tuple(out)
+
+
+@dataclass(slots=True)
+class _Groups:
+    """Visits grouped (one group per visit at most) with weighted and unweighted reason counts."""
+
+    index: np.ndarray
+    """Per visit: its group, or -1."""
+    size: int
+    weight: np.ndarray
+    visits: np.ndarray
+    effective: np.ndarray
+    reason_weight: np.ndarray
+    """groups x findings."""
+    reason_visits: np.ndarray
+
+    @classmethod
+    def of(cls, index: np.ndarray, size: int, weight: np.ndarray, reasons: sparse.csr_matrix) -> _Groups:
+        member = np.flatnonzero(index >= 0)
+        groups = sparse.csr_matrix((np.ones(len(member)), (index[member], member)), shape=(size, len(index)))
+        weights = groups @ weight
+        squares = groups @ (weight**2)
+        return cls(
+            index=index,
+            size=size,
+            weight=weights,
+            visits=np.asarray(groups.sum(axis=1)).ravel(),
+            effective=np.divide(weights**2, squares, out=np.zeros(size), where=squares > 0),
+            reason_weight=(groups @ sparse.diags(weight) @ reasons).toarray(),
+            reason_visits=(groups @ reasons).toarray(),
+        )
+
+    def share(self) -> np.ndarray:
+        return np.divide(
+            self.reason_weight,
+            self.weight[:, None],
+            out=np.zeros_like(self.reason_weight),
+            where=self.weight[:, None] > 0,
+        )
+
+
+def _smooth(share: np.ndarray, effective: np.ndarray, parent: np.ndarray, strength: float) -> np.ndarray:
+    """Posterior mean of a Beta prior of `strength` visits centred on `parent`, after `effective` visits."""
+    return (effective[:, None] * share + strength * parent) / (effective[:, None] + strength)
+
+
+def _interval(
+    share: np.ndarray, effective: float, parent: np.ndarray, strength: float
+) -> tuple[np.ndarray, np.ndarray]:
+    a = effective * share + strength * parent
+    b = effective * (1 - share) + strength * (1 - parent)
+    a, b = np.maximum(a, 1e-6), np.maximum(b, 1e-6)
+    return beta.ppf(0.025, a, b), beta.ppf(0.975, a, b)
+
+
+def _reason_matrix(
+    visits: Visits, rfv: Mapping[int, RfvRow], finding_of: Callable[[int], str]
+) -> tuple[sparse.csr_matrix, list[str], dict[str, float], dict[int, float]]:
+    """visits x findings (1 when any reason of the visit maps to the finding), the finding ids, the weighted
+    share of reasons by kind, and the weight of each reason code our table does not know."""
+    finding_index: dict[str, int] = {}
+    rows, cols = [], []
+    by_kind: dict[str, float] = defaultdict(float)
+    unknown: dict[int, float] = defaultdict(float)
+    for column in range(visits.rfv.shape[1]):
+        codes = visits.rfv[:, column]
+        for code in np.unique(codes[codes > 0]).tolist():
+            at = np.flatnonzero(codes == code)
+            weight = float(visits.weight[at].sum())
+            row = rfv.get(code)
+            if row is None:
+                unknown[code] += weight
+                by_kind["not in our table"] += weight
+                continue
+            if row.kind != SYMPTOM:
+                by_kind[row.kind] += weight
+                continue
+            by_kind["symptom: HPO/SYMP finding" if row.finding else "symptom: own RFV finding"] += weight
+            finding = row.finding or finding_of(code)
+            column_index = finding_index.setdefault(finding, len(finding_index))
+            rows.extend(at.tolist())
+            cols.extend([column_index] * len(at))
+    matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(visits), len(finding_index)))
+    matrix.data[:] = 1.0
+    matrix.sum_duplicates()
+    matrix.data = np.minimum(matrix.data, 1.0)
+    total = sum(by_kind.values()) or 1.0
+    return matrix, list(finding_index), {k: v / total for k, v in by_kind.items()}, dict(unknown)
+
+
+def _resolve_diagnoses(
+    codes: Sequence[str], lookup: GraphLookup, overrides: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """code -> graph disease, and code -> why it is no disease (a symptom code, not in the graph)."""
+    nodes: dict[str, str] = {}
+    why: dict[str, str] = {}
+    for code in codes:
+        node = lookup.resolve(diagnosis_candidates(code, overrides), DISEASE)
+        if node is not None:
+            nodes[code] = node
+        elif lookup.resolve(tuple(f"ICD10CM:{p}" for p in code_prefixes(code)), FINDING) is not None:
+            why[code] = "a symptom or sign (ICD-10-CM chapter R)"
+        else:
+            why[code] = "not a disease in the graph (health factors, external causes, unknown codes)"
+    return nodes, why
+
+
+def derive_visit_statistics(
+    lookup: GraphLookup,
+    *,
+    visits: Visits,
+    rfv: Mapping[int, RfvRow],
+    overrides: Mapping[str, str],
+    release: SourceRelease,
+    surveys: Sequence[str],
+    finding_of: Callable[[int], str],
+) -> Derived:
+    """Reason profiles (`HAS_FINDING` links) and visit shares (node attributes) per graph disease."""
+    derived = Derived()
+    reasons, finding_ids, reason_kinds, unknown = _reason_matrix(visits, rfv, finding_of)
+    primary = visits.diagnoses[:, 0]
+    codes = sorted({c for c in primary.tolist() if c})
+    nodes_of, why_not = _resolve_diagnoses(codes, lookup, overrides)
+    symptomatic = np.asarray(reasons.sum(axis=1)).ravel() > 0
+    node_ids = sorted({nodes_of[c] for c in primary[symptomatic].tolist() if c in nodes_of})
+    node_index = {n: i for i, n in enumerate(node_ids)}
+    code_node = np.array(
+        [
+            node_index[nodes_of[c]] if c in nodes_of and s else -1
+            for c, s in zip(primary.tolist(), symptomatic, strict=True)
+        ]
+    )
+
+    diagnosed = code_node >= 0
+    categories = np.array([c[:3] if c else "" for c in primary.tolist()], dtype=object)
+    letters = np.array([c[:1] if c else "" for c in primary.tolist()], dtype=object)
+    category_names = sorted({c for c in categories[diagnosed].tolist()})
+    letter_names = sorted({c for c in letters[diagnosed].tolist()})
+    category_of = {c: i for i, c in enumerate(category_names)}
+    letter_of = {c: i for i, c in enumerate(letter_names)}
+    category_index = np.array([category_of.get(c, -1) if d else -1 for c, d in zip(categories, diagnosed, strict=True)])
+    letter_index = np.array([letter_of.get(c, -1) if d else -1 for c, d in zip(letters, diagnosed, strict=True)])
+
+    weight = visits.weight
+    everyone = _Groups.of(np.where(diagnosed, 0, -1), 1, weight, reasons)
+    by_letter = _Groups.of(letter_index, len(letter_names), weight, reasons)
+    by_category = _Groups.of(category_index, len(category_names), weight, reasons)
+    by_node = _Groups.of(code_node, len(node_ids), weight, reasons)
+    base = everyone.share()[0]
+    letter_share = _smooth(by_letter.share(), by_letter.effective, base[None, :], PRIOR_VISITS)
+    category_parent = letter_share[[letter_of[c[:1]] for c in category_names]]
+    category_share = _smooth(by_category.share(), by_category.effective, category_parent, PRIOR_VISITS)
+    # A disease's parent is the category most of its visits come from.
+    node_category = np.zeros(len(node_ids), dtype=np.int64)
+    for node in range(len(node_ids)):
+        members = category_index[code_node == node]
+        node_category[node] = np.bincount(members).argmax()
+    node_parent = category_share[node_category]
+    node_share = _smooth(by_node.share(), by_node.effective, node_parent, PRIOR_VISITS)
+
+    band = visits.age_band()
+    strata = _stratum_shares(visits, band, code_node, len(node_ids), reasons, node_share)
+    provenance = release.provenance(evidence=("survey-weighted visit counts",), references=tuple(surveys))
+    edges = 0
+    profiled = set()
+    for node in range(len(node_ids)):
+        for finding in np.flatnonzero(by_node.reason_visits[node] >= MIN_N).tolist():
+            low, high = _interval(
+                by_node.share()[node, finding : finding + 1],
+                by_node.effective[node],
+                node_parent[node, finding : finding + 1],
+                PRIOR_VISITS,
+            )
+            attributes = {
+                "relation": "reason_for_visit",
+                "frequency": round(float(node_share[node, finding]), 5),
+                "frequency_kind": "survey_weighted",
+                "frequency_weighted_raw": round(float(by_node.share()[node, finding]), 5),
+                "frequency_ci95": [round(float(low[0]), 5), round(float(high[0]), 5)],
+                "frequency_n": int(by_node.reason_visits[node, finding]),
+                "frequency_m": int(by_node.visits[node]),
+                "setting": "ed+office",
+                "surveys": list(surveys),
+                "smoothing": f"Beta prior of {PRIOR_VISITS:g} effective visits towards the ICD-10-CM category",
+                "min_n": MIN_N,
+            }
+            names, shares, counts, totals = [], [], [], []
+            for name, (share, n, m) in strata.get((node, finding), {}).items():
+                names.append(name)
+                shares.append(round(share, 5))
+                counts.append(n)
+                totals.append(m)
+            if names:
+                attributes.update(strata=names, strata_frequency=shares, strata_n=counts, strata_m=totals)
+            derived.links.append(
+                Link.between(EdgeType.HAS_FINDING, node_ids[node], finding_ids[finding], provenance, attributes)
+            )
+            edges += 1
+            profiled.add(node)
+
+    derived.node_attributes = _visit_shares(visits, band, code_node, symptomatic, node_ids, surveys)
+    weights_total = float(weight.sum()) or 1.0
+    to_disease = np.array([c in nodes_of for c in primary.tolist()])
+    unresolved = defaultdict(float)
+    for code, reason in why_not.items():
+        unresolved[reason] += float(weight[primary == code].sum())
+    no_diagnosis = float(weight[primary == ""].sum())
+    top_unknown = sorted(unknown.items(), key=lambda kv: -kv[1])[:10]
+    own = {r.code: r for r in rfv.values() if r.kind == SYMPTOM and not r.finding}
+    own_weight = {code: float(visits.weight[(visits.rfv == code).any(axis=1)].sum()) for code in own}
+    top_own = sorted(((c, w) for c, w in own_weight.items() if w > 0), key=lambda kv: -kv[1])[:10]
+    derived.details = {
+        "visits": len(visits),
+        "surveys": list(surveys),
+        "diseases_with_reason_profile": len(profiled),
+        "reason_edges": edges,
+        "diseases_with_visit_share": len(node_ids),
+        "visits with a symptom among their reasons (these count)": round(
+            float(weight[symptomatic].sum()) / weights_total, 4
+        ),
+        "primary_diagnosis_to_graph_disease": round(float(weight[to_disease].sum()) / weights_total, 4),
+        **{
+            f"primary_diagnosis: {reason}": round(value / weights_total, 4)
+            for reason, value in sorted(unresolved.items())
+        },
+        "primary_diagnosis: none recorded": round(no_diagnosis / weights_total, 4),
+        **{f"reasons: {kind}": round(share, 4) for kind, share in sorted(reason_kinds.items())},
+        "reasons kept as own RFV findings (top 10 by weight)": [
+            f"RFV:{code} {own[code].label} ({w / weights_total:.2%} of visits)" for code, w in top_own
+        ],
+        "reason codes not in our table (top 10 by weight)": [
+            f"{code} ({w / weights_total:.2%})" for code, w in top_unknown
+        ],
+        "min_n": MIN_N,
+    }
+    derived.notes.append(
+        f"{len(profiled):,} diseases with a reason profile ({edges:,} edges, n >= {MIN_N}); "
+        f"{len(node_ids):,} with a visit share; the primary diagnosis of "
+        f"{derived.details['primary_diagnosis_to_graph_disease']:.1%} of weighted visits is a graph disease"
+    )
+    mapped = reason_kinds.get("symptom: HPO/SYMP finding", 0.0)
+    derived.notes.append(
+        f"reasons for visit: {mapped:.1%} of weighted mentions map to HPO/SYMP findings, "
+        f"{reason_kinds.get('symptom: own RFV finding', 0.0):.1%} to our own RFV findings; "
+        f"{len(unknown)} codes are not in {'namcs_rfv.tsv'}"
+    )
+    return derived
+
+
+def _stratum_shares(
+    visits: Visits,
+    band: np.ndarray,
+    code_node: np.ndarray,
+    n_nodes: int,
+    reasons: sparse.csr_matrix,
+    overall: np.ndarray,
+) -> dict[tuple[int, int], dict[str, tuple[float, int, int]]]:
+    """(node, finding) -> stratum name -> (smoothed share, n, m), for strata with enough visits."""
+    out: dict[tuple[int, int], dict[str, tuple[float, int, int]]] = defaultdict(dict)
+    strata = [(s, None) for s in range(len(SETTING_NAMES))] + [
+        (s, b) for s in range(len(SETTING_NAMES)) for b in range(len(AGE_BANDS))
+    ]
+    for setting, age in strata:
+        inside = (visits.setting == setting) & ((band == age) if age is not None else True)
+        groups = _Groups.of(np.where(inside, code_node, -1), n_nodes, visits.weight, reasons)
+        name = SETTING_NAMES[setting] + (f"|{AGE_BANDS[age][2]}" if age is not None else "")
+        share = _smooth(groups.share(), groups.effective, overall, PRIOR_VISITS)
+        for node in np.flatnonzero(groups.visits >= MIN_STRATUM_VISITS).tolist():
+            for finding in np.flatnonzero(groups.reason_visits[node] >= MIN_N).tolist():
+                out[(node, finding)][name] = (
+                    float(share[node, finding]),
+                    int(groups.reason_visits[node, finding]),
+                    int(groups.visits[node]),
+                )
+    return out
+
+
+def _visit_shares(
+    visits: Visits,
+    band: np.ndarray,
+    code_node: np.ndarray,
+    symptomatic: np.ndarray,
+    node_ids: Sequence[str],
+    surveys: Sequence[str],
+) -> dict[str, dict]:
+    """Per disease: its share of each setting's visits with a complaint, and of each setting x age band x sex
+    stratum of them."""
+    n_nodes = len(node_ids)
+    diagnosed = code_node >= 0
+    out: dict[str, dict] = {node: {} for node in node_ids}
+    strata_names, strata_share, strata_n = [], [], []
+    for setting, setting_name in enumerate(SETTING_NAMES):
+        in_setting = (visits.setting == setting) & symptomatic
+        total = float(visits.weight[in_setting].sum())
+        if total <= 0:
+            continue
+        mask = in_setting & diagnosed
+        weight = np.bincount(code_node[mask], weights=visits.weight[mask], minlength=n_nodes)
+        count = np.bincount(code_node[mask], minlength=n_nodes)
+        # A disease not seen in this setting is given half a visit, not none.
+        floor = 0.5 / int(in_setting.sum())
+        setting_share = np.maximum(weight / total, floor)
+        for node, node_id in enumerate(node_ids):
+            out[node_id][f"visit_share_{setting_name}"] = round(float(weight[node] / total), 9)
+            out[node_id][f"visit_n_{setting_name}"] = int(count[node])
+        for b, (_, _, band_name) in enumerate(AGE_BANDS):
+            for sex, sex_name in enumerate(SEX_NAMES):
+                inside = in_setting & (band == b) & (visits.sex == sex)
+                visits_in = int(inside.sum())
+                if not visits_in:
+                    continue
+                mean_weight = float(visits.weight[inside].mean())
+                mask = inside & diagnosed
+                w = np.bincount(code_node[mask], weights=visits.weight[mask], minlength=n_nodes)
+                c = np.bincount(code_node[mask], minlength=n_nodes)
+                share = (SHARE_SHAPE + w / mean_weight) / (SHARE_SHAPE / setting_share + visits_in)
+                strata_names.append(f"{setting_name}|{band_name}|{sex_name}")
+                strata_share.append(share)
+                strata_n.append(c)
+    for node, node_id in enumerate(node_ids):
+        out[node_id]["visit_strata"] = list(strata_names)
+        out[node_id]["visit_share_by_stratum"] = [round(float(s[node]), 9) for s in strata_share]
+        out[node_id]["visit_n_by_stratum"] = [int(c[node]) for c in strata_n]
+        out[node_id]["visit_share_source"] = (
+            f"{', '.join(surveys)}: survey-weighted share of visits with a complaint whose primary diagnosis this is"
+        )
+    return out
