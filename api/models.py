@@ -32,6 +32,9 @@ class RecommendationRequest(Strict):
     medications: list[str] = Field(default_factory=list, max_length=200, description="Names or CURIEs.")
     age: float | None = Field(None, ge=0, le=130, description="Years.")
     sex: Literal["female", "male"] | None = None
+    setting: Literal["ed", "primary_care", "unknown"] = Field(
+        "unknown", description="Where the patient is seen; it chooses which survey's visit frequencies are the prior."
+    )
     top_k: int = Field(10, ge=1, le=100)
 
 

@@ -50,7 +50,7 @@ def case_from_request(body: RecommendationRequest) -> dict:
         "image_findings": [i.model_dump() for i in body.image_findings],
         "medications": body.medications,
     }
-    for field in ("text", "age", "sex"):
+    for field in ("text", "age", "sex", "setting"):
         value = getattr(body, field)
         if value is not None:
             case[field] = value

@@ -15,7 +15,9 @@ from cdss.curies import normalize_curie
 from cdss.errors import InputError, InvalidCurieError
 
 SEXES = ("female", "male")
-CASE_FIELDS = frozenset({"id", "present", "absent", "text", "image_findings", "medications", "age", "sex"})
+CARE_SETTINGS = ("ed", "primary_care", "unknown")
+"""Where the patient is seen: the emergency department, primary care, or not said (the prior averages both)."""
+CASE_FIELDS = frozenset({"id", "present", "absent", "text", "image_findings", "medications", "age", "sex", "setting"})
 MAX_ITEMS = 500
 MAX_AGE = 130
 
@@ -47,6 +49,7 @@ class Case:
     medications: tuple[str, ...] = ()
     age: float | None = None
     sex: str | None = None
+    setting: str = "unknown"
 
 
 def _probability(value: Any, where: str) -> float:
@@ -138,6 +141,11 @@ def parse_case(data: Any) -> Case:
         if not isinstance(sex, str) or sex.strip().lower() not in SEXES:
             raise InputError(f"'sex' must be one of {list(SEXES)}, got {sex!r}")
         sex = sex.strip().lower()
+    setting = data.get("setting")
+    if setting is None:
+        setting = "unknown"
+    if not isinstance(setting, str) or setting.strip().lower() not in CARE_SETTINGS:
+        raise InputError(f"'setting' must be one of {list(CARE_SETTINGS)}, got {setting!r}")
     case = Case(
         id=str(case_id),
         present=_stated(_list(data, "present"), "present"),
@@ -147,6 +155,7 @@ def parse_case(data: Any) -> Case:
         medications=tuple(m.strip() for m in medications),
         age=float(age) if age is not None else None,
         sex=sex,
+        setting=setting.strip().lower(),
     )
     both = {f.id for f in case.present} & {f.id for f in case.absent}
     if both:

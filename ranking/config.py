@@ -35,11 +35,15 @@ class RankingConfig:
     """Relative prior odds per disease tier (see `ranking.knowledge.disease_tier`): a rare disease is one in
     2,000 people or fewer, often far fewer; a common one in the hundreds to thousands; a DDXPlus condition
     is a frequent reason to see a doctor."""
+    prior_temperature: float = 1.0
+    """Exponent on the visit-share priors (1: as the surveys give them; below 1 flattens them)."""
     image_reference: float = 0.1
     """Probability an image model gives a label on a typical image: its outputs are read against this,
     so 0.5 from a model whose labels are positive on one image in ten is evidence for the finding."""
     younger_than_onset: float = 0.2
     """Likelihood ratio for a patient younger than the earliest onset the disease is annotated with."""
+    urgent_min_probability: float = 0.01
+    """A can't-miss diagnosis with at least this posterior is shown even below the top k, with why."""
     ontology: bool = True
     """Relate findings through the hierarchy (off: exact matches only, for ablation)."""
     negatives: bool = True

@@ -82,10 +82,14 @@ class Diagnosis:
     log_score: float
     log_prior: float
     tier: str
+    prior: dict = field(default_factory=dict)
+    """Where the prior came from (`ranking.priors.PriorOrigin`)."""
     contributions: list[Contribution] = field(default_factory=list)
     age_log_lr: float = 0.0
     learned_log_lr: float = 0.0
     known_condition: bool = False
+    urgent: dict[str, str] | None = None
+    """Why the diagnosis must not be missed, and the citation; None for the others."""
 
     def to_dict(self) -> dict:
         out = {
@@ -97,6 +101,7 @@ class Diagnosis:
             "log_score": round(self.log_score, 4),
             "log_prior": round(self.log_prior, 4),
             "prior_tier": self.tier,
+            "prior": self.prior,
             "contributions": [c.to_dict() for c in self.contributions],
         }
         if self.age_log_lr:
@@ -105,6 +110,8 @@ class Diagnosis:
             out["learned_log_lr"] = round(self.learned_log_lr, 4)
         if self.known_condition:
             out["known_condition"] = True
+        if self.urgent:
+            out["urgent"] = {"cant_miss": True, **self.urgent}
         return out
 
 
@@ -115,10 +122,12 @@ def score_observations(
     sex: str | None = None,
     age: float | None = None,
     learned: np.ndarray | None = None,
+    prior: np.ndarray | None = None,
 ) -> Scores:
+    """`prior`: log priors for the case's setting, age and sex; the model's default (setting unknown) otherwise."""
     k, config = model.k, model.config
     sex_code = SEX_CODE.get(sex or "", 0)
-    prior = model.log_prior
+    prior = model.log_prior if prior is None else prior
     lines = []
     for observation in observations:
         finding = k.finding_index[observation.finding]

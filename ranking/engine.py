@@ -204,30 +204,51 @@ class Engine:
             present = [o.finding for o in resolved.observations if o.probability >= 0.5]
             if present:
                 learned = self.link_scorer.finding_log_odds(present, k.disease_ids).sum(axis=0)
-        scores = score_observations(self.model, resolved.observations, sex=case.sex, age=case.age, learned=learned)
+        prior = k.log_priors(self.config, setting=case.setting, age=case.age, sex=case.sex)
+        scores = score_observations(
+            self.model, resolved.observations, sex=case.sex, age=case.age, learned=learned, prior=prior
+        )
         ruled_out = [k.disease_index[c.id] for c in resolved.ruled_out if c.id in k.disease_index]
         top = top_diseases(scores, top_k, exclude=ruled_out)
         posterior = scores.posterior()
         shares = posterior[top] / posterior[top].sum() if top else np.zeros(0)
         known = {c.id for c in resolved.known_conditions}
-        explained = contributions(self.model, resolved.observations, scores, top)
+        kept_visible = self._cant_miss_below(top, posterior, ruled_out)
+        explained = contributions(self.model, resolved.observations, scores, top + kept_visible)
         diagnoses = []
-        for rank, (disease, share) in enumerate(zip(top, shares.tolist(), strict=True), start=1):
+        ranked = [
+            (rank, disease, share)
+            for rank, (disease, share) in enumerate(zip(top, shares.tolist(), strict=True), start=1)
+        ]
+        above = np.sort(scores.total)[::-1]
+        ranked += [(int(np.searchsorted(-above, -scores.total[d], side="left")) + 1, d, None) for d in kept_visible]
+        for rank, disease, share in ranked:
             disease_id = k.disease_ids[disease]
+            urgent = k.urgent.get(disease)
+            if share is None and urgent:
+                urgent = {
+                    **urgent,
+                    "shown_because": (
+                        f"a can't-miss diagnosis with posterior {posterior[disease]:.3f} >= "
+                        f"{self.config.urgent_min_probability}, below the top {top_k}"
+                    ),
+                }
             diagnoses.append(
                 Diagnosis(
                     id=disease_id,
                     name=k.disease_names[disease],
                     rank=rank,
-                    score=share,
+                    score=share if share is not None else 0.0,
                     probability=float(posterior[disease]),
                     log_score=float(scores.total[disease]),
                     log_prior=float(scores.prior[disease]),
                     tier=k.tiers[disease],
+                    prior=k.priors.origin(disease, self.config, case.setting, case.age, case.sex).to_dict(),
                     contributions=explained[disease],
                     age_log_lr=float(scores.age[disease]) if scores.age is not None else 0.0,
                     learned_log_lr=float(scores.learned[disease]) if scores.learned is not None else 0.0,
                     known_condition=disease_id in known,
+                    urgent=urgent,
                 )
             )
         leading = [Leading(d.id, d.name, d.rank, d.score) for d in diagnoses[:TREATED_DIAGNOSES]]
@@ -258,6 +279,14 @@ class Engine:
             seconds=time.perf_counter() - started,
             notes=notes,
         )
+
+    def _cant_miss_below(self, top: list[int], posterior: np.ndarray, ruled_out: list[int]) -> list[int]:
+        """Can't-miss diseases outside the top k whose posterior reaches the threshold, most probable first."""
+        shown = set(top) | set(ruled_out)
+        picks = [
+            d for d in self.knowledge.urgent if d not in shown and posterior[d] >= self.config.urgent_min_probability
+        ]
+        return sorted(picks, key=lambda d: (-posterior[d], d))
 
     def _hypotheses(self, leading: Diagnosis, treatments: list[dict], known: set[str]) -> list[dict]:
         """Drugs the link model ranks high for the leading diagnosis that no curated edge offers."""

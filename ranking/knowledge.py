@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -29,6 +28,7 @@ from cdss.types import Concept, EdgeType, NodeLabel
 from kg.store import GraphStore
 from ranking.config import COMMON, DDXPLUS, RARE, RankingConfig
 from ranking.ontology import ancestor_closure
+from ranking.priors import PriorTable
 
 CURATED_EXCLUDED_SOURCES = frozenset({"records"})
 """`HAS_FINDING` sources the ranking does not learn from: co-occurrence in records is not curation."""
@@ -134,6 +134,9 @@ class Knowledge:
     askable: np.ndarray
     """Per finding: whether it can be suggested as a question to ask next."""
     tiers: list[str]
+    priors: PriorTable
+    urgent: dict[int, dict[str, str]]
+    """Can't-miss diseases (`cdss_curated`): disease index -> why, and the citation."""
     onset_years: np.ndarray
     annotation_edges: dict[tuple[int, int], tuple[EdgeEvidence, ...]]
     exclusion_edges: dict[tuple[int, int], tuple[EdgeEvidence, ...]]
@@ -148,10 +151,11 @@ class Knowledge:
     def n_diseases(self) -> int:
         return len(self.disease_ids)
 
-    def log_priors(self, config: RankingConfig) -> np.ndarray:
-        weights = {tier: math.log(config.prior_weight(tier)) for tier in (RARE, COMMON, DDXPLUS)}
-        raw = np.array([weights[t] for t in self.tiers])
-        return raw - np.log(np.exp(raw - raw.max()).sum()) - raw.max()
+    def log_priors(
+        self, config: RankingConfig, *, setting: str = "unknown", age: float | None = None, sex: str | None = None
+    ) -> np.ndarray:
+        """Normalised log priors for a case's setting, age and sex (see `ranking.priors`)."""
+        return self.priors.log_priors(config, setting, age, sex)
 
     def disease_findings(self, disease: int) -> tuple[np.ndarray, np.ndarray]:
         start, end = self.annotations_by_disease.indptr[disease], self.annotations_by_disease.indptr[disease + 1]
@@ -174,10 +178,13 @@ def build_knowledge(
     findings = sorted(store.iter_nodes(label=NodeLabel.FINDING), key=lambda c: c.id)
     finding_index = {c.id: i for i, c in enumerate(findings)}
     parents: list[list[int]] = [[] for _ in findings]
+    disease_parents: dict[str, list[str]] = defaultdict(list)
     for edge in store.iter_edges(edge_type=EdgeType.IS_A):
         child, parent = finding_index.get(edge.start), finding_index.get(edge.end)
         if child is not None and parent is not None:
             parents[child].append(parent)
+        elif child is None and parent is None:
+            disease_parents[edge.start].append(edge.end)
     ancestors = ancestor_closure(parents)
 
     frequencies: dict[tuple[str, int], list[float]] = defaultdict(list)
@@ -194,8 +201,9 @@ def build_knowledge(
             # Seen in none of the patients studied: as good as a curated exclusion.
             exclusion_edges[key].append(_evidence(edge))
             continue
-        if isinstance(frequency, int | float):
-            frequencies[key].append(float(frequency))
+        # A statement without a frequency still says the finding is typical: it counts at the default,
+        # so a survey's low reason-for-visit share cannot outvote a curated "present" from another source.
+        frequencies[key].append(float(frequency) if isinstance(frequency, int | float) else default_frequency)
         annotation_edges[key].append(_evidence(edge))
         sex = edge.attributes.get("sex")
         given = sex if isinstance(sex, list) else [sex] if sex else []
@@ -217,7 +225,7 @@ def build_knowledge(
     keys = sorted(annotation_edges, key=lambda k: (disease_index[k[0]], k[1]))
     rows = np.array([disease_index[d] for d, _ in keys], dtype=np.int64)
     cols = np.array([f for _, f in keys], dtype=np.int64)
-    values = np.array([max(frequencies[k]) if frequencies[k] else default_frequency for k in keys])
+    values = np.array([max(frequencies[k]) for k in keys])
     sex_values = np.array([next(iter(sexes[k])) if len(sexes[k]) == 1 else 0 for k in keys], dtype=np.int8)
     shape = (len(disease_ids), len(findings))
     annotations = sparse.csr_matrix((values, (rows, cols)), shape=shape)
@@ -238,6 +246,7 @@ def build_knowledge(
         ages = [ONSET_YEARS[t] for t in (course or []) if t in ONSET_YEARS]
         if ages:
             onset[i] = min(ages)
+    tiers = [disease_tier(concepts[d]) if d in concepts else RARE for d in disease_ids]
     csc = annotations.tocsc()
     csc.sort_indices()
     sex_csc = sex_matrix.tocsc()
@@ -258,7 +267,16 @@ def build_knowledge(
         annotation_sex=sex_csc,
         exclusions=exclusions.tocsc(),
         askable=np.array([c.attributes.get("evidence_kind") not in NOT_ASKABLE_KINDS for c in findings], dtype=bool),
-        tiers=[disease_tier(concepts[d]) if d in concepts else RARE for d in disease_ids],
+        tiers=tiers,
+        priors=PriorTable(disease_ids, all_diseases, disease_parents, tiers),
+        urgent={
+            i: {
+                "reason": str(c.attributes.get("urgent_reason", "")),
+                "citation": str(c.attributes.get("urgent_citation", "")),
+            }
+            for i, d in enumerate(disease_ids)
+            if (c := concepts.get(d)) is not None and c.attributes.get("urgent")
+        },
         onset_years=onset,
         annotation_edges={(disease_index[d], f): tuple(v) for (d, f), v in annotation_edges.items()},
         exclusion_edges={

@@ -2,9 +2,13 @@
 
 A drug the graph says treats (or palliates) a leading diagnosis is offered
 for that diagnosis; if the diagnosis has none, its parents' indications are
-offered, marked as such. Drugs contraindicated in a known condition of the
-patient, and pairs a curated source calls a non-indication, are left out and
-listed with the reason. Drugs the patient already takes are flagged.
+offered, marked as such. An option's score is the diagnosis's share times
+its evidence grade (`ranking.therapy.Grade`): guideline first-line and
+physician-curated indications come before drug-label ones, and every option
+says which it is. Left out, each with the reason: drugs contraindicated in a
+known condition of the patient, pairs a curated source calls a
+non-indication, and diagnostics, vehicles, nutrients and medical gases whose
+only evidence is a drug label. Drugs the patient already takes are flagged.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from dataclasses import dataclass
 
 from ranking.therapy import Indication, TherapyIndex
 
-RELATION_WEIGHT = {"TREATS": 1.0, "PALLIATES": 0.5}
 PARENT_DISCOUNT = 0.5
 
 
@@ -69,6 +72,19 @@ def treatment_options(
                     }
                 )
                 continue
+            role = therapy.roles.get(drug)
+            if role is not None and not indication.curated:
+                left_out.append(
+                    {
+                        "drug": drug,
+                        "name": therapy.names.get(drug, drug),
+                        "for": target,
+                        "reason": f"a {role[0].replace('_', ' ')}, not a treatment ({role[1]}); "
+                        "its only evidence is a drug label",
+                        "evidence": [e.to_dict() for e in indication.evidence],
+                    }
+                )
+                continue
             not_indicated = therapy.not_indicated.get((drug, diagnosis.id))
             if not_indicated:
                 left_out.append(
@@ -81,7 +97,7 @@ def treatment_options(
                     }
                 )
                 continue
-            score = diagnosis.score * RELATION_WEIGHT.get(indication.relation, 0.5)
+            score = diagnosis.score * indication.grade.weight
             if parent is not None:
                 score *= PARENT_DISCOUNT
             learned_score = learned(drug, indication.disease) if learned else None
@@ -95,6 +111,7 @@ def treatment_options(
                 "name": therapy.names.get(drug, drug),
                 "for": target,
                 "relation": indication.relation,
+                "evidence_grade": indication.grade.label,
                 "score": round(score, 6),
                 "already_taking": drug in taking,
                 "evidence": [e.to_dict() for e in indication.evidence],

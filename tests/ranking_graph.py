@@ -17,7 +17,10 @@ Diseases:
 
 Drugs: amoxicillin treats pneumonia and is contraindicated in OMIM:100002; azithromycin treats
 pneumonia and is a curated non-indication for the rare lung disease, which prednisone treats;
-paracetamol palliates the fever disease.
+paracetamol palliates the fever disease. Doxycycline is a guideline first-line treatment of
+pneumonia; oxygen (a medical gas) has only a drug-label indication for it.
+
+The rare lung disease is flagged can't-miss (`urgent`).
 """
 
 from __future__ import annotations
@@ -70,7 +73,13 @@ DISEASES = [
     Concept(
         "DOID:552", NodeLabel.DISEASE, "pneumonia", xrefs=("UMLS:C0032285",), sources=("ddxplus", "disease_ontology")
     ),
-    Concept("ORPHA:300", NodeLabel.DISEASE, "Rare lung disease", sources=("hpo",)),
+    Concept(
+        "ORPHA:300",
+        NodeLabel.DISEASE,
+        "Rare lung disease",
+        sources=("hpo",),
+        attributes={"urgent": True, "urgent_reason": "it kills within days", "urgent_citation": "A guideline 2099"},
+    ),
     Concept("DOID:900", NodeLabel.DISEASE, "Fever disease", sources=("disease_ontology",)),
     Concept("OMIM:100003", NodeLabel.DISEASE, "Rash syndrome", sources=("hpo",)),
     Concept("ICD10CM:J18", NodeLabel.DISEASE, "Pneumonia, unspecified organism", sources=("icd10cm",)),
@@ -80,7 +89,10 @@ DRUGS = {
     "DRUGBANK:DB00207": "Azithromycin",
     "DRUGBANK:DB00635": "Prednisone",
     "DRUGBANK:DB00316": "Acetaminophen",
+    "DRUGBANK:DB00254": "Doxycycline",
+    "DRUGBANK:DB09140": "Oxygen",
 }
+GUIDELINE = Provenance("cdss_curated", "cdss tables test", "CC0 1.0", ("guideline",), ("A guideline 2099",))
 
 
 def _has(disease: str, finding: str, frequency: float | None, provenance: Provenance = HPO) -> Edge:
@@ -128,6 +140,8 @@ def write_ranking_graph(path: Path) -> Path:
         Edge(EdgeType.TREATS, "DRUGBANK:DB00207", "ORPHA:300", DC),
         Edge(EdgeType.CONTRAINDICATED_FOR, "DRUGBANK:DB01060", "OMIM:100002", DC),
         Edge(EdgeType.PALLIATES, "DRUGBANK:DB00316", "DOID:900", PTDB),
+        Edge(EdgeType.TREATS, "DRUGBANK:DB00254", "DOID:552", GUIDELINE, {"line": "first"}),
+        Edge(EdgeType.TREATS, "DRUGBANK:DB09140", "DOID:552", DC),
     ]
     store.upsert_edges(edges)
     store.set_meta({"graph_version": "ranking-test"})

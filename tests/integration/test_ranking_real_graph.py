@@ -35,6 +35,35 @@ def test_the_worked_examples_rank_sensibly(engine):
     assert any("asthma" in d.name for d in wheeze.diagnoses[:3])
 
 
+@pytest.mark.parametrize(
+    ("case", "expected", "cant_miss"),
+    [
+        ("uti-like", {"DOID:13148", "DOID:0080784"}, False),
+        ("mi-like", {"DOID:9408"}, True),
+        ("meningitis-like", {"DOID:9470", "DOID:9471"}, True),
+    ],
+)
+def test_common_presentations_put_the_right_disease_in_the_top_3(engine, case, expected, cant_miss):
+    cases = {c["id"]: parse_case(c) for c in map(json.loads, EXAMPLES.read_text().splitlines())}
+    result = engine.rank(cases[case], top_k=3)
+    top = {d.id: d for d in result.diagnoses[:3]}
+    assert expected & set(top), [d.name for d in result.diagnoses]
+    right = next(top[d] for d in top if d in expected)
+    assert (right.urgent is not None) is cant_miss
+    assert right.to_dict()["prior"]["kind"] in {"survey", "inherited", "tier"}
+    first_line = [t for t in result.treatments if t["for"]["id"] in expected]
+    assert first_line and first_line[0]["evidence_grade"].startswith("guideline first-line")
+
+
+def test_pneumonia_treatments_lead_with_guideline_antibiotics_and_leave_out_non_treatments(engine):
+    cases = {c["id"]: parse_case(c) for c in map(json.loads, EXAMPLES.read_text().splitlines())}
+    result = engine.rank(cases["pneumonia-like"], top_k=5)
+    names = [t["name"] for t in result.treatments if t["for"]["id"] == "DOID:552"]
+    assert {"Amoxicillin", "Doxycycline", "Azithromycin"} <= set(names[:5])
+    left_out = {t["name"] for t in result.treatments_left_out}
+    assert "Cysteine" in left_out and "Cysteine" not in names and "Oxygen" not in names
+
+
 def test_a_note_is_read_into_findings_for_and_against(engine):
     note = (
         "67 year old man with three days of fever, productive cough and shortness of breath. "

@@ -210,6 +210,35 @@ def test_treatments_name_their_disease_skip_contraindications_and_flag_current_d
     assert all(t["evidence"][0]["license"] for t in result.treatments)
 
 
+def test_guidelines_come_before_labels_and_non_treatments_are_left_out(engine):
+    result = engine.rank(parse_case({"present": ["HP:0001945", "HP:0012735", "HP:0002094"]}), top_k=3)
+    for_pneumonia = [t for t in result.treatments if t["for"]["id"] == "DOID:552"]
+    assert for_pneumonia[0]["drug"] == "DRUGBANK:DB00254"
+    assert for_pneumonia[0]["evidence_grade"].startswith("guideline first-line")
+    assert for_pneumonia[0]["evidence"][0]["references"] == ["A guideline 2099"]
+    grades = [t["evidence_grade"] for t in for_pneumonia]
+    assert grades.index("drug label indication only") > grades.index(
+        "physician-curated, symptomatic (PharmacotherapyDB)"
+    )
+    assert "DRUGBANK:DB09140" not in {t["drug"] for t in result.treatments}
+    oxygen = next(t for t in result.treatments_left_out if t["drug"] == "DRUGBANK:DB09140")
+    assert "medical gas" in oxygen["reason"] and "drug label" in oxygen["reason"]
+
+
+def test_a_cant_miss_diagnosis_stays_visible_below_the_top_k(engine):
+    case = parse_case({"present": ["HP:0001945", "HP:0012735", "HP:0002094"]})
+    full = {d.id: d for d in engine.rank(case, top_k=10).diagnoses}
+    lung = full["ORPHA:300"]
+    assert lung.rank > 1 and lung.probability >= engine.config.urgent_min_probability
+    shown = engine.rank(case, top_k=1).diagnoses
+    assert [d.id for d in shown] == [shown[0].id, "ORPHA:300"]
+    kept = shown[1].to_dict()
+    assert kept["rank"] == lung.rank and kept["urgent"]["cant_miss"] is True
+    assert "below the top 1" in kept["urgent"]["shown_because"] and kept["urgent"]["citation"] == "A guideline 2099"
+    strict = engine.with_config(replace(engine.config, urgent_min_probability=0.999))
+    assert [d.id for d in strict.rank(case, top_k=1).diagnoses] == [shown[0].id]
+
+
 def test_a_disease_without_indications_borrows_its_parents(engine):
     treatments = engine.rank(parse_case({"present": ["HP:0001945", "HP:0000988"]}), top_k=10).treatments
     fever_disease = [t for t in treatments if t["for"]["id"] == "DOID:900"]
@@ -244,6 +273,10 @@ def test_related_diseases_explain_why(engine):
         ({"image_findings": [{"label": "Edema"}]}, "image_findings[0].probability must be a number"),
         ({"age": -3}, "'age' must be between 0 and 130"),
         ({"sex": "x"}, "'sex' must be one of"),
+        (
+            {"present": ["HP:0001945"], "setting": "icu"},
+            "'setting' must be one of ['ed', 'primary_care', 'unknown'], got 'icu'",
+        ),
         ({"presnt": []}, "unknown case fields ['presnt']"),
         ({"present": ["HP:0001945"], "medications": ["DOID:552"]}, "medications[0]: 'DOID:552' is a Disease"),
         ("fever", "a case must be a JSON object"),
