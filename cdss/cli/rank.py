@@ -132,7 +132,7 @@ def related_command(curie: str, limit: int, as_json: bool, store_url: str | None
 
 @click.group("eval")
 def evaluate() -> None:
-    """Measure the ranking on simulated cases."""
+    """Measure the ranking: on published vignettes, and on simulated cases."""
 
 
 @evaluate.command("diagnosis")
@@ -195,4 +195,73 @@ def _table(report: dict) -> str:
         lines.append(f"  {name:<48} {cells(report['image_ablation'][name])}")
     versions = report["versions"]
     lines.append(f"{report['seconds']:.0f} s, ranking {versions['ranking']}, graph {versions['graph']}")
+    return "\n".join(lines)
+
+
+VIGNETTES = Path("clinical-vignettes-craftmd") / "craftmd_vignettes.jsonl"
+
+
+@evaluate.command("vignettes")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help=f"JSON lines with id, text and gold (default: <sources>/{VIGNETTES}, from `cdss data fetch`).",
+)
+@click.option("--limit", type=click.IntRange(1), help="Only the first N vignettes.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON, cases and PNG.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--store", "store_url", help=STORE_HELP)
+def vignettes_command(
+    path: Path | None, limit: int | None, out: Path | None, as_json: bool, store_url: str | None
+) -> None:
+    """Published vignettes ranked end to end from their text: top-1, top-3 and top-10 of the gold diagnosis."""
+    from cdss.progress import progress
+    from ranking.vignettes import DEPTH, GoldIndex, evaluate_vignettes, plot_vignette_ranks, read_vignettes
+
+    settings = load_settings()
+    path = path or settings.sources_dir / VIGNETTES
+    if not path.is_file():
+        raise InputError(f"no vignettes at {path}: run `cdss data fetch` or pass --file")
+    vignettes = read_vignettes(path)[:limit]
+    _, engine = _engine(store_url, with_nlp=True)
+    index = GoldIndex.from_store(engine.store)
+    report, results = evaluate_vignettes(
+        vignettes,
+        lambda cases: engine.rank_many(cases, top_k=DEPTH),
+        index,
+        progress=lambda items: progress(items, desc="vignettes", enabled=settings.progress, unit="batch"),
+    )
+    report["file"] = str(path)
+    report["versions"] = engine.versions
+    target = out or settings.data_dir / "eval" / "vignettes"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "vignettes_eval.json").write_text(json.dumps(report, indent=2))
+    with (target / "vignettes_cases.jsonl").open("w", encoding="utf-8") as sink:
+        for result in results:
+            sink.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+    plot_vignette_ranks({path.stem: [r.rank for r in results]}, target / "vignettes_ranks.png")
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(_vignette_table(report))
+    click.echo(f"wrote {target / 'vignettes_eval.json'}, vignettes_cases.jsonl and vignettes_ranks.png", err=True)
+
+
+def _vignette_table(report: dict) -> str:
+    def cells(m: dict) -> str:
+        return f"{m['cases']:>6} {m['top1']:>6.3f} {m['top3']:>6.3f} {m['top10']:>6.3f} {m['mrr']:>6.3f}"
+
+    lines = [f"{'':<28} {'cases':>6} {'top1':>6} {'top3':>6} {'top10':>6} {'MRR':>6}"]
+    lines.append(f"{'all vignettes':<28} {cells(report['all'])}")
+    lines.append(f"{'gold names a graph disease':<28} {cells(report['gold_in_graph'])}")
+    for name, metrics in report["subsets"].items():
+        lines.append(f"  {name:<26} {cells(metrics)}")
+    lines.append(
+        f"gold names no graph disease: {report['gold_not_in_graph']}; refused (nothing to rank): {report['refused']}"
+    )
+    versions = report["versions"]
+    lines.append(
+        f"{report['seconds']:.0f} s, ranking {versions['ranking']}, graph {versions['graph']}, nlp {versions['nlp']}"
+    )
     return "\n".join(lines)
