@@ -28,7 +28,6 @@ from ontologies.symptom_ontology import load_symptom_ontology
 from ontologies.synthea import load_synthea
 
 
-
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     """One file of a fetched source: where it lives online and what it must hash to."""

@@ -268,12 +268,15 @@ def derive_visit_statistics(
     category_parent = letter_share[[letter_of[c[:1]] for c in category_names]]
     category_share = _smooth(by_category.share(), by_category.effective, category_parent, PRIOR_VISITS)
     # A disease's parent is the category most of its visits come from.
-    node_category = np.zeros(len(node_ids), dtype=np.int64)
-    for node in range(len(node_ids)):
-        members = category_index[code_node == node]
-        node_category[node] = np.bincount(members).argmax()
+    pairs = code_node[diagnosed] * len(category_names) + category_index[diagnosed]
+    node_category = (
+        np.bincount(pairs, minlength=len(node_ids) * len(category_names))
+        .reshape(len(node_ids), len(category_names))
+        .argmax(axis=1)
+    )
     node_parent = category_share[node_category]
-    node_share = _smooth(by_node.share(), by_node.effective, node_parent, PRIOR_VISITS)
+    node_raw = by_node.share()
+    node_share = _smooth(node_raw, by_node.effective, node_parent, PRIOR_VISITS)
 
     band = visits.age_band()
     strata = _stratum_shares(visits, band, code_node, len(node_ids), reasons, node_share)
@@ -283,7 +286,7 @@ def derive_visit_statistics(
     for node in range(len(node_ids)):
         for finding in np.flatnonzero(by_node.reason_visits[node] >= MIN_N).tolist():
             low, high = _interval(
-                by_node.share()[node, finding : finding + 1],
+                node_raw[node, finding : finding + 1],
                 by_node.effective[node],
                 node_parent[node, finding : finding + 1],
                 PRIOR_VISITS,
@@ -292,7 +295,7 @@ def derive_visit_statistics(
                 "relation": "reason_for_visit",
                 "frequency": round(float(node_share[node, finding]), 5),
                 "frequency_kind": "survey_weighted",
-                "frequency_weighted_raw": round(float(by_node.share()[node, finding]), 5),
+                "frequency_weighted_raw": round(float(node_raw[node, finding]), 5),
                 "frequency_ci95": [round(float(low[0]), 5), round(float(high[0]), 5)],
                 "frequency_n": int(by_node.reason_visits[node, finding]),
                 "frequency_m": int(by_node.visits[node]),
@@ -318,9 +321,12 @@ def derive_visit_statistics(
     derived.node_attributes = _visit_shares(visits, band, code_node, symptomatic, node_ids, surveys)
     weights_total = float(weight.sum()) or 1.0
     to_disease = np.array([c in nodes_of for c in primary.tolist()])
-    unresolved = defaultdict(float)
-    for code, reason in why_not.items():
-        unresolved[reason] += float(weight[primary == code].sum())
+    own_findings = {finding_of(r.code) for r in rfv.values()}
+    mapped_columns = [i for i, f in enumerate(finding_ids) if f not in own_findings]
+    reasons_why = sorted(set(why_not.values()))
+    why_index = np.array([reasons_why.index(why_not[c]) if c in why_not else -1 for c in primary.tolist()])
+    why_weight = np.bincount(why_index[why_index >= 0], weights=weight[why_index >= 0], minlength=len(reasons_why))
+    unresolved = dict(zip(reasons_why, why_weight.tolist(), strict=True))
     no_diagnosis = float(weight[primary == ""].sum())
     top_unknown = sorted(unknown.items(), key=lambda kv: -kv[1])[:10]
     own = {r.code: r for r in rfv.values() if r.kind == SYMPTOM and not r.finding}
@@ -334,6 +340,11 @@ def derive_visit_statistics(
         "diseases_with_visit_share": len(node_ids),
         "visits with a symptom among their reasons (these count)": round(
             float(weight[symptomatic].sum()) / weights_total, 4
+        ),
+        "visits with a complaint whose complaints include an HPO/SYMP finding": round(
+            float(weight[np.asarray(reasons[:, mapped_columns].sum(axis=1)).ravel() > 0].sum())
+            / (float(weight[symptomatic].sum()) or 1.0),
+            4,
         ),
         "primary_diagnosis_to_graph_disease": round(float(weight[to_disease].sum()) / weights_total, 4),
         **{

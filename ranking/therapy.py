@@ -114,7 +114,9 @@ def build_therapy(store: GraphStore) -> TherapyIndex:
             grades[key] = max(grades.get(key, LABEL), grade_of(edge))
     by_disease: dict[str, list[Indication]] = defaultdict(list)
     for (disease, drug, relation), evidence in sorted(grouped.items()):
-        by_disease[disease].append(Indication(drug, disease, relation, tuple(evidence), grades[(disease, drug, relation)]))
+        by_disease[disease].append(
+            Indication(drug, disease, relation, tuple(evidence), grades[(disease, drug, relation)])
+        )
     index.indications = dict(by_disease)
     index.drugs_of = {d: frozenset(i.drug for i in items) for d, items in by_disease.items()}
     contraindicated: dict[str, dict[str, list[EdgeEvidence]]] = defaultdict(lambda: defaultdict(list))

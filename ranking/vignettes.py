@@ -24,6 +24,7 @@ MATCHING = (
     "right). A vignette whose gold names no graph disease counts as a miss. The rank is the position of the first "
     "matching disease in the differential."
 )
+GOLD_IN_GRAPH = "gold names a graph disease"
 TOPS = (1, 3, 10)
 DEPTH = 100
 """How far down the differential a gold diagnosis is looked for."""
@@ -163,11 +164,13 @@ def evaluate_vignettes(
     *,
     batch_size: int = 32,
     progress: Callable[[Iterable], Iterable] = lambda items: items,
+    groups: Mapping[str, Callable[[set[str]], bool]] | None = None,
 ) -> tuple[dict, list[VignetteResult]]:
     """Rank every vignette from its text alone and score the gold's position.
 
     `rank_batch` takes cases and yields, per case, either a ranked result (with
-    `.diagnoses`, each having `.id` and `.name`) or an `InputError`.
+    `.diagnoses`, each having `.id`, `.name` and `.rank`) or an `InputError`.
+    `groups` names subsets by a test on the gold's matching diseases; each gets its own metrics.
     """
     started = time.perf_counter()
     results: list[VignetteResult] = []
@@ -182,21 +185,22 @@ def evaluate_vignettes(
             top = [(d.id, d.name) for d in outcome.diagnoses]
             rank = gold_rank([(d.id, d.rank) for d in outcome.diagnoses], gold)
             results.append(VignetteResult(vignette, sorted(gold), rank, top))
-    report = report_of(results)
+    report = report_of(results, {GOLD_IN_GRAPH: bool, **(groups or {})})
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report, results
 
 
-def report_of(results: Sequence[VignetteResult]) -> dict:
-    """Metrics over every vignette, over those whose gold names a graph disease, and per subset."""
+def report_of(results: Sequence[VignetteResult], groups: Mapping[str, Callable[[set[str]], bool]]) -> dict:
+    """Metrics over every vignette, per subset of the data set, and per group of golds."""
     by_subset: dict[str, list[int | None]] = defaultdict(list)
     for result in results:
         by_subset[result.vignette.subset].append(result.rank)
-    matched = [r.rank for r in results if r.gold_ids]
     return {
         "all": summarise([r.rank for r in results]),
-        "gold_in_graph": summarise(matched),
-        "gold_not_in_graph": len(results) - len(matched),
+        "groups": {
+            name: summarise([r.rank for r in results if test(set(r.gold_ids))]) for name, test in groups.items()
+        },
+        "gold_not_in_graph": sum(1 for r in results if not r.gold_ids),
         "refused": sum(1 for r in results if r.error),
         "subsets": {name: summarise(ranks) for name, ranks in sorted(by_subset.items())},
         "matching": MATCHING,

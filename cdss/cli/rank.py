@@ -217,7 +217,14 @@ def vignettes_command(
 ) -> None:
     """Published vignettes ranked end to end from their text: top-1, top-3 and top-10 of the gold diagnosis."""
     from cdss.progress import progress
-    from ranking.vignettes import DEPTH, GoldIndex, evaluate_vignettes, plot_vignette_ranks, read_vignettes
+    from ranking.vignettes import (
+        DEPTH,
+        GOLD_IN_GRAPH,
+        GoldIndex,
+        evaluate_vignettes,
+        plot_vignette_ranks,
+        read_vignettes,
+    )
 
     settings = load_settings()
     path = path or settings.sources_dir / VIGNETTES
@@ -226,11 +233,18 @@ def vignettes_command(
     vignettes = read_vignettes(path)[:limit]
     _, engine = _engine(store_url, with_nlp=True)
     index = GoldIndex.from_store(engine.store)
+    k = engine.knowledge
+    groups = {
+        "gold seen in the visit surveys": lambda gold: any(
+            d in k.disease_index and k.priors.has_own[k.disease_index[d]] for d in gold
+        ),
+    }
     report, results = evaluate_vignettes(
         vignettes,
         lambda cases: engine.rank_many(cases, top_k=DEPTH),
         index,
         progress=lambda items: progress(items, desc="vignettes", enabled=settings.progress, unit="batch"),
+        groups=groups,
     )
     report["file"] = str(path)
     report["versions"] = engine.versions
@@ -240,7 +254,14 @@ def vignettes_command(
     with (target / "vignettes_cases.jsonl").open("w", encoding="utf-8") as sink:
         for result in results:
             sink.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-    plot_vignette_ranks({path.stem: [r.rank for r in results]}, target / "vignettes_ranks.png")
+    runs = {"all vignettes": [r.rank for r in results]}
+    runs.update(
+        {
+            name: [r.rank for r in results if test(set(r.gold_ids))]
+            for name, test in {GOLD_IN_GRAPH: bool, **groups}.items()
+        }
+    )
+    plot_vignette_ranks(runs, target / "vignettes_ranks.png")
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -252,11 +273,12 @@ def _vignette_table(report: dict) -> str:
     def cells(m: dict) -> str:
         return f"{m['cases']:>6} {m['top1']:>6.3f} {m['top3']:>6.3f} {m['top10']:>6.3f} {m['mrr']:>6.3f}"
 
-    lines = [f"{'':<28} {'cases':>6} {'top1':>6} {'top3':>6} {'top10':>6} {'MRR':>6}"]
-    lines.append(f"{'all vignettes':<28} {cells(report['all'])}")
-    lines.append(f"{'gold names a graph disease':<28} {cells(report['gold_in_graph'])}")
+    lines = [f"{'':<32} {'cases':>6} {'top1':>6} {'top3':>6} {'top10':>6} {'MRR':>6}"]
+    lines.append(f"{'all vignettes':<32} {cells(report['all'])}")
     for name, metrics in report["subsets"].items():
-        lines.append(f"  {name:<26} {cells(metrics)}")
+        lines.append(f"  {name:<30} {cells(metrics)}")
+    for name, metrics in report["groups"].items():
+        lines.append(f"{name:<32} {cells(metrics)}")
     lines.append(
         f"gold names no graph disease: {report['gold_not_in_graph']}; refused (nothing to rank): {report['refused']}"
     )

@@ -84,7 +84,11 @@ def _edge_detail(edge: Edge) -> str:
     parts = []
     if a.get("frequency") is not None:
         counts = f" ({a['frequency_n']}/{a['frequency_m']})" if "frequency_n" in a else ""
-        parts.append(f"freq {a['frequency']:.2f}{counts}")
+        interval = a.get("frequency_ci95")
+        ci = f" 95% CI {interval[0]:.2f}-{interval[1]:.2f}" if isinstance(interval, list) and len(interval) == 2 else ""
+        parts.append(f"freq {a['frequency']:.2f}{counts}{ci}")
+    if a.get("setting"):
+        parts.append(f"setting {a['setting']}")
     if a.get("onset_names"):
         parts.append("onset " + ", ".join(a["onset_names"]))
     p = edge.provenance
@@ -92,6 +96,11 @@ def _edge_detail(edge: Edge) -> str:
     refs = f"; refs {', '.join(p.references[:3])}{'…' if len(p.references) > 3 else ''}" if p.references else ""
     parts.append(f"[{p.source} {p.version}; {p.license}{evidence}{refs}]")
     return "  ".join(parts)
+
+
+def _most_frequent_first(edge: Edge) -> tuple:
+    frequency = edge.attributes.get("frequency")
+    return (-frequency if isinstance(frequency, int | float) else 1.0, edge.start, edge.end, edge.provenance.source)
 
 
 def render_node(view: NodeView, *, limit: int) -> str:
@@ -113,12 +122,18 @@ def render_node(view: NodeView, *, limit: int) -> str:
     for key, value in sorted(c.attributes.items()):
         text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
         lines.append("  " + textwrap.shorten(f"{key}: {text}", width=160, placeholder=" …"))
+    if "visit_share_ed" in c.attributes:
+        a = c.attributes
+        lines.append(
+            f"  prior: {a['visit_share_ed']:.3%} of emergency visits with a complaint (n={a['visit_n_ed']}), "
+            f"{a['visit_share_office']:.3%} of office visits (n={a['visit_n_office']}); by age band and sex: --json"
+        )
     for direction, edges, arrow, other in (
         ("outgoing", view.outgoing, "->", lambda e: e.end),
         ("incoming", view.incoming, "<-", lambda e: e.start),
     ):
         for edge_type, group in groupby(edges, key=lambda e: e.type):
-            items = list(group)
+            items = sorted(group, key=_most_frequent_first)
             lines.append(f"{edge_type} {arrow} ({direction}, {len(items):,})")
             for edge in items[:limit]:
                 neighbour = view.neighbours.get(other(edge))

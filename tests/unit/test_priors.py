@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -81,8 +82,10 @@ def test_a_broad_class_and_a_rare_child_pass_nothing_down():
     assert shares[-1] == pytest.approx(floor / dict(CONFIG.prior_weights)[COMMON]), "rare is the common floor / 30"
 
 
-def test_log_priors_are_normalised_and_follow_the_shares():
+def test_log_priors_are_normalised_and_follow_the_shares_at_the_temperature():
     table = _table([_surveyed("D:1", "a", 0.03, 0.03), _surveyed("D:2", "b", 0.01, 0.01)])
-    log_priors = table.log_priors(CONFIG, "ed")
-    assert math.isclose(float(np.exp(log_priors).sum()), 1.0)
-    assert log_priors[0] - log_priors[1] == pytest.approx(math.log(3))
+    as_surveyed = table.log_priors(replace(CONFIG, prior_temperature=1.0), "ed")
+    assert math.isclose(float(np.exp(as_surveyed).sum()), 1.0)
+    assert as_surveyed[0] - as_surveyed[1] == pytest.approx(math.log(3))
+    flattened = table.log_priors(replace(CONFIG, prior_temperature=0.5), "ed")
+    assert flattened[0] - flattened[1] == pytest.approx(0.5 * math.log(3))

@@ -70,12 +70,15 @@ def test_evaluation_reports_all_matched_and_refused_cases(index):
             else:
                 yield _Result([_Diagnosis("DOID:0003", "arthritis", 1), _Diagnosis("DOID:0001", "JRA", 2)])
 
-    report, results = evaluate_vignettes(vignettes, rank_batch, index, batch_size=2)
+    report, results = evaluate_vignettes(
+        vignettes, rank_batch, index, batch_size=2, groups={"crohn": lambda gold: "DOID:0002" in gold}
+    )
     assert [r.rank for r in results] == [2, None, None]
     assert report["all"]["cases"] == 3 and report["all"]["top3"] == pytest.approx(1 / 3, abs=1e-4)
-    assert report["gold_in_graph"]["cases"] == 2 and report["gold_not_in_graph"] == 1
+    assert report["groups"]["gold names a graph disease"]["cases"] == 2 and report["gold_not_in_graph"] == 1
     assert report["refused"] == 1 and "more specific" in report["matching"]
     assert results[2].to_dict()["error"] == "nothing to rank on"
+    assert report["groups"]["crohn"]["cases"] == 1 and report["groups"]["crohn"]["top10"] == 0.0
 
 
 def test_reading_vignettes_names_the_bad_line(tmp_path):
