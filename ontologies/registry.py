@@ -435,6 +435,22 @@ SOURCES: tuple[SourceSpec, ...] = (
         required=False,
     ),
     SourceSpec(
+        name="phenopackets_dev",
+        title="phenopacket-store: published rare-disease cases with observed and excluded HPO terms (development half)",
+        license="BSD-3-Clause (monarch-initiative/phenopacket-store)",
+        citation="Danis D et al. A corpus of GA4GH phenopackets: case-level phenotyping for genomic diagnostics and "
+        "discovery. HGG Adv. 2025.",
+        homepage="https://github.com/monarch-initiative/phenopacket-store",
+        version="monarch-initiative/phenopacket-store@b694d17, the cases of 388 diagnoses, as JSON lines",
+        folder="phenopackets-dev",
+        files=(
+            SourceFile(
+                "phenopackets_dev.jsonl", "", "52a0b8bc988558f1bf5c0361880292f2ba62078767da88ca7ffe20025a42414b"
+            ),
+        ),
+        required=False,
+    ),
+    SourceSpec(
         name="cxr_labels",
         title="Chest X-ray label sources: CheXpert report phrases and the NIH ChestX-ray14 label table",
         license="MIT (CheXpert labeler phrases); NIH ChestX-ray14 metadata, released without restriction",

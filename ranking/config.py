@@ -1,9 +1,11 @@
 """The ranking model's parameters: every number the scores depend on, in one place.
 
 They are part of the ranking model's version, so an answer always says which
-parameters produced it. `unexplained`, `distance_discount` and
-`max_related_background` were chosen on simulated patients from one random
-sample of diseases (seed 1) and are reported on another (seed 0); see the README.
+parameters produced it. `unexplained` and `max_related_background` were chosen
+on simulated patients (seed 1, reported on seed 0); `distance_discount`,
+`unexplained_exponent`, `absent_budget` and the posterior's calibration on
+published cases, cross-validated by diagnosis (`cdss eval tune`), and
+`prior_temperature` on published vignettes; see the README.
 """
 
 from __future__ import annotations
@@ -22,13 +24,27 @@ class RankingConfig:
     default_frequency: float = 0.5
     """Frequency of a disease-finding annotation that gives none (HPO without a frequency, DO, DDXPlus)."""
     unexplained: float = 0.3
-    """Likelihood ratio of a present finding that a disease neither has nor relates to through the ontology."""
+    """Likelihood ratio of a present finding that a disease neither has nor relates to through the ontology,
+    for a disease with `unexplained_reference` annotations."""
+    unexplained_reference: float = 30.0
+    """The number of annotations at which `unexplained` applies as it stands."""
+    unexplained_exponent: float = 1.0
+    """How the unexplained ratio follows annotation count: ratio x (reference / count) ** exponent (0: constant).
+    1 on real cases (`cdss eval tune --format phenopacket`, cross-validated by diagnosis): top-1 0.374 -> 0.381."""
     excluded: float = 0.01
     """Likelihood ratio of a present finding that a disease is curated not to have (`EXCLUDES_FINDING`)."""
     absent_floor: float = 0.02
     """Smallest P(finding absent | disease), for a finding annotated as always present."""
-    distance_discount: float = 0.4
-    """Likelihood-ratio factor per IS_A step between the patient's finding and the disease's."""
+    absent_weight: float = 1.0
+    """Weight of the evidence of an absent finding (its log-likelihood ratio is multiplied by it)."""
+    absent_budget: float | None = 1.0
+    """At most this many negated observations count in full; more share it (None: no limit). Published
+    phenopackets list dozens of excluded findings, often ones the true disease is annotated with: counted in
+    full they cost top-10 0.579 -> 0.471 (`cdss eval tune`); shared as one they cost 0.018 against ignoring
+    them, which cross-validation would pick, so that a note's few pertinent negatives still count."""
+    distance_discount: float = 0.25
+    """Likelihood-ratio factor per IS_A step between the patient's finding and the disease's (0.4 before, chosen
+    on simulated patients; 0.25 on real ones: top-10 0.575 -> 0.579, top-1 0.374 -> 0.381)."""
     max_related_background: float = 0.1
     """Findings relate through a common ancestor only when at most this share of diseases has it."""
     prior_weights: tuple[tuple[str, float], ...] = ((RARE, 1.0), (COMMON, 30.0), (DDXPLUS, 500.0))
@@ -48,6 +64,12 @@ class RankingConfig:
     so 0.5 from a model whose labels are positive on one image in ten is evidence for the finding."""
     younger_than_onset: float = 0.2
     """Likelihood ratio for a patient younger than the earliest onset the disease is annotated with."""
+    posterior_temperature: float = 3.15
+    """Log scores are divided by it before they become probabilities; with `unknown_log_score`, fitted on the
+    phenopackets-dev cases by `cdss eval tune` (expected calibration error of the top probability 0.272 -> 0.135,
+    cross-validated by diagnosis)."""
+    unknown_log_score: float | None = 3.145
+    """Scaled log score of an outcome standing for a disease the graph does not know (None: no such outcome)."""
     urgent_min_probability: float = 0.01
     """A can't-miss diagnosis with at least this posterior is shown even below the top k, with why."""
     ontology: bool = True

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ranking.calibration import posterior as calibrated
+from ranking.config import RankingConfig
 from ranking.evidence import Observation
 from ranking.knowledge import EdgeEvidence
 from ranking.likelihood import LikelihoodModel, Match
@@ -34,10 +36,13 @@ class Scores:
     """observations x diseases."""
     age: np.ndarray | None = None
     learned: np.ndarray | None = None
+    temperature: float = 1.0
+    unknown: float | None = None
+    """Log score of a disease the graph does not know; with the temperature, fitted on real cases."""
 
     def posterior(self) -> np.ndarray:
-        shifted = np.exp(self.total - self.total.max())
-        return shifted / shifted.sum()
+        """Calibrated probability of every disease (`ranking.calibration`)."""
+        return calibrated(self.total, self.temperature, -np.inf if self.unknown is None else self.unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,18 +128,22 @@ def score_observations(
     age: float | None = None,
     learned: np.ndarray | None = None,
     prior: np.ndarray | None = None,
+    negatives: float | None = None,
 ) -> Scores:
-    """`prior`: log priors for the case's setting, age and sex; the model's default (setting unknown) otherwise."""
+    """`prior`: log priors for the case's setting, age and sex; the model's default (setting unknown) otherwise.
+    `negatives`: the weight of the negated observations, when the caller has already counted them."""
     k, config = model.k, model.config
     sex_code = SEX_CODE.get(sex or "", 0)
     prior = model.log_prior if prior is None else prior
     lines = []
+    share = negative_share(config, observations) if negatives is None else negatives
     for observation in observations:
         finding = k.finding_index[observation.finding]
         if not config.negatives and observation.probability < 0.5:
             lines.append(np.zeros(k.n_diseases))
             continue
-        lines.append(model.observed(finding, observation.probability, reference=observation.reference, sex=sex_code))
+        line = model.observed(finding, observation.probability, reference=observation.reference, sex=sex_code)
+        lines.append(line * share if observation.probability < 0.5 else line)
     per_observation = np.vstack(lines) if lines else np.zeros((0, k.n_diseases))
     total = prior + per_observation.sum(axis=0)
     age_term = None
@@ -145,7 +154,24 @@ def score_observations(
     if learned is not None:
         learned = config.learned_weight * learned
         total = total + learned
-    return Scores(total=total, prior=prior, per_observation=per_observation, age=age_term, learned=learned)
+    return Scores(
+        total=total,
+        prior=prior,
+        per_observation=per_observation,
+        age=age_term,
+        learned=learned,
+        temperature=config.posterior_temperature,
+        unknown=config.unknown_log_score,
+    )
+
+
+def negative_share(config: RankingConfig, observations: Sequence[Observation]) -> float:
+    """How much each negated observation counts: a case that lists more than `absent_budget` of them shares
+    that budget among them, so a bulk list of excluded findings weighs no more than a few pertinent negatives."""
+    if config.absent_budget is None:
+        return 1.0
+    negated = sum(1 for o in observations if o.probability < 0.5)
+    return min(1.0, config.absent_budget / negated) if negated else 1.0
 
 
 def top_diseases(scores: Scores, top_k: int, *, exclude: Sequence[int] = ()) -> list[int]:

@@ -187,10 +187,9 @@ class Engine:
         for doc in annotate(self.nlp, texts, max_chars=self.max_text_chars):
             yield doc_mentions(doc, "")
 
-    def rank(self, case: Case, *, top_k: int = 10, mentions: list[Mention] | None = None) -> RankResult:
-        if not 1 <= top_k <= 100:
-            raise InputError(f"top_k must be between 1 and 100, got {top_k}")
-        started = time.perf_counter()
+    def observe(self, case: Case, *, mentions: list[Mention] | None = None) -> ResolvedCase:
+        """The case's observations and context (its text read by the NLP pipeline unless mentions are given);
+        a case with nothing to rank on is refused with the reasons."""
         if case.text and mentions is None:
             mentions = next(self.mentions([case.text]))
         resolved = resolve_case(
@@ -198,6 +197,13 @@ class Engine:
         )
         if not resolved.observations:
             raise InputError(_nothing_to_rank(case, resolved))
+        return resolved
+
+    def rank(self, case: Case, *, top_k: int = 10, mentions: list[Mention] | None = None) -> RankResult:
+        if not 1 <= top_k <= 100:
+            raise InputError(f"top_k must be between 1 and 100, got {top_k}")
+        started = time.perf_counter()
+        resolved = self.observe(case, mentions=mentions)
         k = self.knowledge
         learned = None
         if self.link_scorer is not None and self.config.learned_weight > 0:

@@ -16,12 +16,17 @@ itself when they are equal). Then
 - findings related only through a common ancestor that most diseases share
   (background above `max_related_background`) do not relate at all.
 
-D takes its best annotation; if none relates, LR = `unexplained`. A disease
-that excludes h or an ancestor of h gets `excluded`.
+D takes its best annotation; if none relates, LR = `unexplained`, scaled by
+how completely D is annotated: unexplained x (`unexplained_reference` / the
+number of D's annotations) ** `unexplained_exponent`, kept within 0.05-0.9.
+A sparsely annotated disease is more likely to have a finding nobody wrote
+down than one whose annotations run to hundreds. A disease that excludes h or
+an ancestor of h gets `excluded`.
 
 For a finding the patient does not have: LR = P(absent | D) / P(absent),
 with P(absent | D) = 1 - the highest frequency among D's annotations at or
-below h (at least `absent_floor`), and 1 for diseases without one.
+below h (at least `absent_floor`), and 1 for diseases without one; its log
+is weighted by `absent_weight`.
 
 An uncertain observation (a confidence, an image model's probability p) is
 virtual evidence whose strength is p read against r, what the source says
@@ -46,6 +51,7 @@ from ranking.knowledge import Knowledge
 from ranking.ontology import gather_columns, row
 
 RELATED_CACHE = 1024
+UNEXPLAINED_MIN, UNEXPLAINED_MAX = 0.05, 0.9
 EXACT, MORE_SPECIFIC, MORE_GENERAL, RELATED, UNEXPLAINED, EXCLUDED, ABSENT, NOT_ANNOTATED = (
     "exact",
     "patient_more_specific",
@@ -77,7 +83,10 @@ class LikelihoodModel:
         self.k = knowledge
         self.config = config
         self.log_discount = math.log(config.distance_discount)
-        self.log_unexplained = math.log(config.unexplained)
+        annotated = np.maximum(np.diff(knowledge.annotations_by_disease.indptr), 1).astype(float)
+        scale = (config.unexplained_reference / annotated) ** config.unexplained_exponent
+        self.log_unexplained = np.log(np.clip(config.unexplained * scale, UNEXPLAINED_MIN, UNEXPLAINED_MAX))
+        """Per disease: ln LR of a present finding the disease neither has nor relates to."""
         self.log_excluded = math.log(config.excluded)
         self.log_prior = knowledge.log_priors(config)
         # Which findings relate to a finding, and how, depends on the ontology alone: worth keeping.
@@ -118,7 +127,7 @@ class LikelihoodModel:
         """ln LR of the finding being present, for every disease."""
         k = self.k
         related, ic_of, steps = self._related(finding)
-        best = np.full(k.n_diseases, self.log_unexplained)
+        best = self.log_unexplained.copy()
         diseases, freq, columns = gather_columns(k.annotations, related)
         if len(diseases):
             position = np.searchsorted(related, columns)
@@ -160,7 +169,7 @@ class LikelihoodModel:
             np.maximum.at(highest, diseases, freq)
             has = highest > 0
             out[has] = np.log(np.maximum(1.0 - highest[has], self.config.absent_floor)) - math.log(p_absent)
-        return out
+        return self.config.absent_weight * out
 
     def observed(self, finding: int, probability: float, *, reference: float = 0.5, sex: int = 0) -> np.ndarray:
         """ln LR of an observation that the finding is present with `probability` (virtual evidence)."""
@@ -212,7 +221,7 @@ class LikelihoodModel:
             at = position[hit]
             values = np.log(freq[hit]) + ic_of[at] + steps[at] * self.log_discount
             best = int(np.argmax(values))
-            if values[best] < self.log_unexplained:
+            if values[best] < self.log_unexplained[disease]:
                 return Match(UNEXPLAINED, None, None, log_lr)
             annotation = int(annotated[hit][best])
             if annotation == finding:

@@ -198,92 +198,214 @@ def _table(report: dict) -> str:
     return "\n".join(lines)
 
 
-VIGNETTES = Path("clinical-vignettes-craftmd") / "craftmd_vignettes.jsonl"
+CASE_FILES = {
+    "phenopacket": Path("phenopackets-dev") / "phenopackets_dev.jsonl",
+    "vignette": Path("clinical-vignettes-craftmd") / "craftmd_vignettes.jsonl",
+}
+METHODS = ("cdss", "phenomizer", "funsimavg", "prior")
 
 
-@evaluate.command("vignettes")
+@evaluate.command("cases")
+@click.option("--format", "fmt", required=True, type=click.Choice(list(CASE_FILES)), help="How the file states cases.")
 @click.option(
     "--file",
     "path",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help=f"JSON lines with id, text and gold (default: <sources>/{VIGNETTES}, from `cdss data fetch`).",
+    help="JSON lines (default: the development set for the format, from `cdss data fetch`).",
 )
-@click.option("--limit", type=click.IntRange(1), help="Only the first N vignettes.")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON, cases and PNG.")
+@click.option(
+    "--methods",
+    default=",".join(METHODS),
+    show_default=True,
+    help="Comma-separated: cdss, phenomizer (Resnik, patient-side best match), funsimavg (Resnik), prior.",
+)
+@click.option("--limit", type=click.IntRange(1), help="Only the first N cases.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON, misses and PNGs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--store", "store_url", help=STORE_HELP)
-def vignettes_command(
-    path: Path | None, limit: int | None, out: Path | None, as_json: bool, store_url: str | None
+def cases_command(
+    fmt: str, path: Path | None, methods: str, limit: int | None, out: Path | None, as_json: bool, store_url: str | None
 ) -> None:
-    """Published vignettes ranked end to end from their text: top-1, top-3 and top-10 of the gold diagnosis."""
+    """Cases somebody else wrote (phenopackets, vignettes), ranked by cdss and by baselines from the same
+    observations: top-1, top-3, top-10 and MRR, micro and macro, calibration, misses."""
     from cdss.progress import progress
-    from ranking.vignettes import (
-        DEPTH,
-        GOLD_IN_GRAPH,
+    from ranking.baselines import engine_ranker, prior_ranker, similarity_ranker
+    from ranking.calibration import plot_reliability
+    from ranking.real_cases import (
         GoldIndex,
-        evaluate_vignettes,
-        plot_vignette_ranks,
+        calibration_of,
+        evaluate_cases,
+        plot_rank_histogram,
+        read_phenopackets,
         read_vignettes,
     )
+    from ranking.similarity import SimilaritySpec
 
+    chosen = [m.strip() for m in methods.split(",") if m.strip()]
+    unknown = sorted(set(chosen) - set(METHODS))
+    if unknown or not chosen:
+        raise InputError(f"unknown method(s) {', '.join(unknown) or '(none)'}; expected some of {', '.join(METHODS)}")
     settings = load_settings()
-    path = path or settings.sources_dir / VIGNETTES
+    path = path or settings.sources_dir / CASE_FILES[fmt]
     if not path.is_file():
-        raise InputError(f"no vignettes at {path}: run `cdss data fetch` or pass --file")
-    vignettes = read_vignettes(path)[:limit]
-    _, engine = _engine(store_url, with_nlp=True)
-    index = GoldIndex.from_store(engine.store)
+        raise InputError(f"no cases at {path}: run `cdss data fetch` or pass --file")
+    _, engine = _engine(store_url, with_nlp=fmt == "vignette")
     k = engine.knowledge
-    groups = {
-        "gold seen in the visit surveys": lambda gold: any(
-            d in k.disease_index and k.priors.has_own[k.disease_index[d]] for d in gold
-        ),
+    index = GoldIndex.from_store(engine.store)
+    if fmt == "vignette":
+        cases = read_vignettes(path, index)[:limit]
+    else:
+        cases = read_phenopackets(path, engine.store, set(k.finding_ids), index)[:limit]
+    builders = {
+        "cdss": engine_ranker,
+        "phenomizer": lambda e: similarity_ranker(e, SimilaritySpec("resnik", "bma_patient")),
+        "funsimavg": lambda e: similarity_ranker(e, SimilaritySpec("resnik", "funsimavg")),
+        "prior": prior_ranker,
     }
-    report, results = evaluate_vignettes(
-        vignettes,
-        lambda cases: engine.rank_many(cases, top_k=DEPTH),
-        index,
-        progress=lambda items: progress(items, desc="vignettes", enabled=settings.progress, unit="batch"),
-        groups=groups,
+    rankers = {name: builders[name](engine) for name in chosen}
+    report, results = evaluate_cases(
+        cases,
+        rankers,
+        mentions=(lambda batch: list(engine.mentions([c.case.text for c in batch])))
+        if fmt == "vignette"
+        else (lambda batch: [None] * len(batch)),
+        known_diseases=set(k.disease_ids),
+        progress=lambda items: progress(items, desc="cases", enabled=settings.progress, unit="batch"),
+        groups={
+            "gold seen in the visit surveys": lambda c: any(
+                d in k.disease_index and k.priors.has_own[k.disease_index[d]] for d in c.gold
+            )
+        },
     )
-    report["file"] = str(path)
-    report["versions"] = engine.versions
-    target = out or settings.data_dir / "eval" / "vignettes"
+    report.update(file=str(path), format=fmt, versions=engine.versions)
+    target = out or settings.data_dir / "eval" / "cases" / path.stem
     target.mkdir(parents=True, exist_ok=True)
-    (target / "vignettes_eval.json").write_text(json.dumps(report, indent=2))
-    with (target / "vignettes_cases.jsonl").open("w", encoding="utf-8") as sink:
+    if "cdss" in rankers:
+        curve = calibration_of(results, "cdss")
+        report["calibration"] = curve.to_dict()
+        plot_reliability({"cdss": curve}, target / "cases_reliability.png", f"{path.stem}: top diagnosis")
+    (target / "cases_eval.json").write_text(json.dumps(report, indent=2))
+    lead = chosen[0]
+    with (target / "cases_misses.jsonl").open("w", encoding="utf-8") as sink:
         for result in results:
-            sink.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-    runs = {"all vignettes": [r.rank for r in results]}
-    runs.update(
-        {
-            name: [r.rank for r in results if test(set(r.gold_ids))]
-            for name, test in {GOLD_IN_GRAPH: bool, **groups}.items()
-        }
-    )
-    plot_vignette_ranks(runs, target / "vignettes_ranks.png")
+            if result.rank(lead) != 1:
+                line = result.to_dict(lead) | {"ranks": {m: result.rank(m) for m in chosen}}
+                sink.write(json.dumps(line, ensure_ascii=False) + "\n")
+    plot_rank_histogram(results, chosen, target / "cases_ranks.png", f"{path.stem} ({len(results)} cases)")
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    click.echo(_vignette_table(report))
-    click.echo(f"wrote {target / 'vignettes_eval.json'}, vignettes_cases.jsonl and vignettes_ranks.png", err=True)
+    click.echo(_cases_table(report))
+    click.echo(f"wrote cases_eval.json, cases_misses.jsonl and the PNGs to {target}", err=True)
 
 
-def _vignette_table(report: dict) -> str:
+def _cases_table(report: dict) -> str:
     def cells(m: dict) -> str:
-        return f"{m['cases']:>6} {m['top1']:>6.3f} {m['top3']:>6.3f} {m['top10']:>6.3f} {m['mrr']:>6.3f}"
+        macro = m.get("macro", {})
+        return (
+            f"{m['cases']:>6} {m['top1']:>6.3f} {m['top3']:>6.3f} {m['top10']:>6.3f} {m['mrr']:>6.3f}"
+            f"   macro {macro.get('top1', 0):.3f} {macro.get('top10', 0):.3f}"
+        )
 
-    lines = [f"{'':<32} {'cases':>6} {'top1':>6} {'top3':>6} {'top10':>6} {'MRR':>6}"]
-    lines.append(f"{'all vignettes':<32} {cells(report['all'])}")
-    for name, metrics in report["subsets"].items():
-        lines.append(f"  {name:<30} {cells(metrics)}")
-    for name, metrics in report["groups"].items():
-        lines.append(f"{name:<32} {cells(metrics)}")
+    lines = [f"{'':<44} {'cases':>6} {'top1':>6} {'top3':>6} {'top10':>6} {'MRR':>6}   macro top1 top10"]
+    for method, metrics in report["methods"].items():
+        lines.append(f"{method:<44} {cells(metrics['all'])}")
+        for name, group in metrics["groups"].items():
+            if group["cases"]:
+                lines.append(f"  {name:<42} {cells(group)}")
     lines.append(
-        f"gold names no graph disease: {report['gold_not_in_graph']}; refused (nothing to rank): {report['refused']}"
+        f"gold absent from the graph: {report['gold_absent_from_graph']:.1%}; "
+        f"unknown to the ranking (no findings): {report.get('gold_unknown_to_ranking', 0):.1%}"
     )
+    if "calibration" in report:
+        lines.append(f"calibration of the top diagnosis's probability: ECE {report['calibration']['ece']:.3f}")
     versions = report["versions"]
     lines.append(
         f"{report['seconds']:.0f} s, ranking {versions['ranking']}, graph {versions['graph']}, nlp {versions['nlp']}"
     )
     return "\n".join(lines)
+
+
+DEFAULT_GRID = (
+    '{"absent_weight": [0.0, 0.25, 1.0], "distance_discount": [0.25, 0.4], '
+    '"unexplained_exponent": [0.0, 1.0], "prior_temperature": [0.25, 0.5]}'
+)
+
+
+@evaluate.command("tune")
+@click.option("--format", "fmt", required=True, type=click.Choice(list(CASE_FILES)), help="How the file states cases.")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="JSON lines (default: the development set for the format, from `cdss data fetch`).",
+)
+@click.option("--grid", default=DEFAULT_GRID, show_default=True, help="JSON: ranking parameter -> values to try.")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Folds, by diagnosis.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N cases.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON report.")
+@click.option("--store", "store_url", help=STORE_HELP)
+def tune_command(
+    fmt: str, path: Path | None, grid: str, folds: int, limit: int | None, out: Path | None, store_url: str | None
+) -> None:
+    """Try ranking parameters on real cases, cross-validated by diagnosis, and fit the posterior's calibration."""
+    from cdss.progress import progress
+    from ranking.real_cases import GoldIndex, read_phenopackets, read_vignettes
+    from ranking.tuning import tune
+
+    try:
+        parsed = json.loads(grid)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--grid is not JSON: {exc.msg}") from None
+    if not isinstance(parsed, dict):
+        raise InputError("--grid must be a JSON object of parameter -> list of values")
+    settings = load_settings()
+    path = path or settings.sources_dir / CASE_FILES[fmt]
+    if not path.is_file():
+        raise InputError(f"no cases at {path}: run `cdss data fetch` or pass --file")
+    _, engine = _engine(store_url, with_nlp=fmt == "vignette")
+    k = engine.knowledge
+    index = GoldIndex.from_store(engine.store)
+    if fmt == "vignette":
+        cases = read_vignettes(path, index)[:limit]
+        found = list(engine.mentions([c.case.text for c in cases]))
+    else:
+        cases = read_phenopackets(path, engine.store, set(k.finding_ids), index)[:limit]
+        found = [None] * len(cases)
+    observations = []
+    for case, mentions in zip(cases, found, strict=True):
+        try:
+            observations.append(engine.observe(case.case, mentions=mentions).observations)
+        except InputError:
+            observations.append([])
+    report = tune(
+        k,
+        engine.config,
+        cases,
+        observations,
+        parsed,
+        folds=folds,
+        progress=lambda items: progress(items, desc="grid", enabled=settings.progress, unit="point"),
+    )
+    report.update(file=str(path), format=fmt, base=engine.versions)
+    target = out or settings.data_dir / "eval" / "tune" / path.stem
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "tune.json").write_text(json.dumps(report, indent=2))
+    for row in report["grid"]:
+        click.echo(
+            f"{json.dumps(row['parameters'], sort_keys=True):<100} top1 {row['top1']:.3f} top3 {row['top3']:.3f} "
+            f"top10 {row['top10']:.3f} MRR {row['mrr']:.3f}"
+        )
+    cv = report["cross_validated"]
+    click.echo(
+        f"cross-validated by diagnosis ({folds} folds): top1 {cv['top1']:.3f} top3 {cv['top3']:.3f} "
+        f"top10 {cv['top10']:.3f} MRR {cv['mrr']:.3f}; "
+        f"macro top1 {cv['macro']['top1']:.3f} top10 {cv['macro']['top10']:.3f}"
+    )
+    click.echo(f"picked per fold: {report['picked_per_fold']}")
+    calibration = report["calibration"]
+    click.echo(
+        f"calibration of the top probability: ECE {calibration['uncalibrated']['ece']:.3f} uncalibrated, "
+        f"{calibration['cross_validated']['ece']:.3f} cross-validated; fitted on all: {calibration['fitted_on_all']}"
+    )
+    click.echo(f"wrote {target / 'tune.json'}", err=True)

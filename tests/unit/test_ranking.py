@@ -27,7 +27,15 @@ def graph(tmp_path_factory):
     return write_ranking_graph(tmp_path_factory.mktemp("ranking") / "graph.sqlite")
 
 
-EVEN_PRIORS = RankingConfig(prior_weights=(("rare", 1.0), ("common", 1.0), ("ddxplus", 1.0)))
+EVEN_PRIORS = RankingConfig(
+    prior_weights=(("rare", 1.0), ("common", 1.0), ("ddxplus", 1.0)),
+    unexplained_exponent=0.0,
+    absent_budget=None,
+    posterior_temperature=1.0,
+    unknown_log_score=None,
+)
+"""Even priors and the plain likelihood model (a constant unexplained ratio, every negative in full, raw
+posteriors), so that the order follows the findings alone; the refinements have tests of their own."""
 
 
 @pytest.fixture
@@ -101,6 +109,31 @@ def test_match_kinds_and_ontology_discount(engine):
     assert model.present(focal)[b] == pytest.approx(exact + np.log(RankingConfig().distance_discount))
     unrelated = model.present(k.finding_index["HP:0012735"])[a]
     assert unrelated == pytest.approx(np.log(RankingConfig().unexplained))
+
+
+def test_a_sparsely_annotated_disease_pays_less_for_an_unexplained_finding(engine):
+    k = engine.knowledge
+    scaled = engine.with_config(replace(engine.config, unexplained_exponent=1.0, unexplained_reference=3.0))
+    cough = k.finding_index["HP:0012735"]
+    seizure_a, rash = k.disease_index["OMIM:100001"], k.disease_index["OMIM:100003"]
+    # Seizure syndrome A has 2 annotations, the rash syndrome 3: 0.3 x 3/2 against 0.3 x 3/3.
+    assert scaled.model.present(cough)[seizure_a] == pytest.approx(np.log(0.3 * 3 / 2))
+    assert scaled.model.present(cough)[rash] == pytest.approx(np.log(0.3))
+    assert scaled.model.explain(cough, seizure_a, present=True, log_lr=0).kind == UNEXPLAINED
+
+
+def test_many_negatives_share_the_budget_of_one(engine):
+    budget = engine.with_config(replace(engine.config, absent_budget=1.0))
+    few = parse_case({"present": ["HP:0001250"], "absent": ["HP:0000365"]})
+    many = parse_case({"present": ["HP:0001250"], "absent": ["HP:0000365", "HP:0012735", "HP:0002094", "HP:0000988"]})
+
+    def hearing(ranking: Engine, case) -> float:
+        seizure_a = next(d for d in ranking.rank(case, top_k=10).diagnoses if d.id == "OMIM:100001")
+        return next(c.log_lr for c in seizure_a.contributions if c.finding == "HP:0000365")
+
+    assert hearing(engine, few) < 0
+    assert hearing(budget, few) == pytest.approx(hearing(engine, few)), "one negative counts in full"
+    assert hearing(budget, many) == pytest.approx(hearing(engine, few) / 4), "four share the weight of one"
 
 
 def test_without_the_ontology_only_exact_matches_count(engine):
