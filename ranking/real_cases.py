@@ -98,6 +98,14 @@ def _json_lines(path: Path) -> Iterable[tuple[int, Any]]:
             raise InputError(f"{path} line {number} is not JSON: {exc.msg}") from None
 
 
+GOLD_MATCHING_RULES = (
+    "a vignette's gold name matches a graph disease when, after normalisation (case, accents, punctuation, "
+    "possessives, 'Arthritis, Rheumatoid' turned round, a final plural s), it equals the disease's name or one of "
+    "its synonyms; every IS_A descendant of a matched disease counts as the gold too; a gold that names no graph "
+    "disease makes the vignette a miss. A phenopacket's gold is its OMIM or Orphanet ids, as the graph has them."
+)
+
+
 @dataclass(slots=True)
 class GoldIndex:
     """Disease names and synonyms, and the disease hierarchy, for matching gold names."""

@@ -232,6 +232,7 @@ def cases_command(
     from ranking.baselines import engine_ranker, prior_ranker, similarity_ranker
     from ranking.calibration import plot_reliability
     from ranking.real_cases import (
+        GOLD_MATCHING_RULES,
         GoldIndex,
         calibration_of,
         evaluate_cases,
@@ -277,7 +278,7 @@ def cases_command(
             )
         },
     )
-    report.update(file=str(path), format=fmt, versions=engine.versions)
+    report.update(file=str(path), format=fmt, versions=engine.versions, gold_matching=GOLD_MATCHING_RULES)
     target = out or settings.data_dir / "eval" / "cases" / path.stem
     target.mkdir(parents=True, exist_ok=True)
     if "cdss" in rankers:
@@ -313,6 +314,7 @@ def _cases_table(report: dict) -> str:
         for name, group in metrics["groups"].items():
             if group["cases"]:
                 lines.append(f"  {name:<42} {cells(group)}")
+    lines.append(f"gold matching: {report['gold_matching']}")
     lines.append(
         f"gold absent from the graph: {report['gold_absent_from_graph']:.1%}; "
         f"unknown to the ranking (no findings): {report.get('gold_unknown_to_ranking', 0):.1%}"

@@ -197,7 +197,7 @@ def test_cli_eval_cases_writes_report_misses_and_plots(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, [*args, "--methods", "cdss,phenomizer,prior", "--json"])
     assert result.exit_code == 0, (result.output, result.exception)
     report = json.loads(result.output)
-    assert set(report["methods"]) == {"cdss", "phenomizer", "prior"}
+    assert set(report["methods"]) == {"cdss", "phenomizer", "prior"} and "synonyms" in report["gold_matching"]
     assert report["gold_absent_from_graph"] == 0.5 and report["methods"]["cdss"]["all"]["top1"] == 0.5
     misses = [json.loads(line) for line in (out / "cases_misses.jsonl").read_text().splitlines()]
     assert [m["id"] for m in misses] == ["unknown"] and misses[0]["gold_rank"] is None
