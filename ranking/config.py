@@ -53,8 +53,8 @@ class RankingConfig:
     is a frequent reason to see a doctor."""
     prior_temperature: float = 0.5
     """Exponent on the visit-share priors (1: as the surveys give them; below 1 flattens them). Measured on the
-    CRAFT-MD development vignettes end to end (`cdss eval vignettes`), 1 -> 0.5 raised top-10 from 0.029 to
-    0.042 over all 2,004 and from 0.188 to 0.227 over the 207 whose gold has a survey share; 5-fold
+    CRAFT-MD development vignettes end to end (`cdss eval cases --format vignette`), 1 -> 0.5 raised top-10 from
+    0.029 to 0.042 over all 2,004 and from 0.188 to 0.227 over the 207 whose gold has a survey share; 5-fold
     cross-validation over 1, 0.75, 0.6, 0.5, 0.4 and 0.3 picked 0.3 in every fold, within noise of 0.5 (MRR
     0.0237 against 0.0229), and 0.5 is better on the common-disease subset. Simulated rare-disease patients
     gain too (top-10 0.960 -> 0.964). Below 1 because the evidence we can read from a note is weaker than

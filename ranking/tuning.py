@@ -107,6 +107,11 @@ def tune(
     ]
     keys = [c.key for c in cases]
     fold = np.array([fold_of(k, folds) for k in keys])
+    if len(set(fold.tolist())) < 2:
+        raise InputError(
+            f"cross-validation by diagnosis needs cases in at least two folds; these {len(cases)} cases cover "
+            f"{len(set(keys))} diagnosis(es), all in one fold: use more cases (--limit) or fewer folds"
+        )
     ranks: list[list[int | None]] = [[] for _ in points]
     # Points that differ only in the linear parameters share one pass over the cases.
     groups: dict[tuple, list[int]] = {}

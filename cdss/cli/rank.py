@@ -205,6 +205,23 @@ CASE_FILES = {
 METHODS = ("cdss", "phenomizer", "funsimavg", "prior")
 
 
+def _eval_cases(fmt: str, path: Path | None, limit: int | None, store_url: str | None):
+    """Settings, the case file, the engine (with NLP for vignettes) and the cases it holds, gold resolved."""
+    from ranking.real_cases import GoldIndex, read_phenopackets, read_vignettes
+
+    settings = load_settings()
+    path = path or settings.sources_dir / CASE_FILES[fmt]
+    if not path.is_file():
+        raise InputError(f"no cases at {path}: run `cdss data fetch` or pass --file")
+    _, engine = _engine(store_url, with_nlp=fmt == "vignette")
+    index = GoldIndex.from_store(engine.store)
+    if fmt == "vignette":
+        cases = read_vignettes(path, index)[:limit]
+    else:
+        cases = read_phenopackets(path, engine.store, set(engine.knowledge.finding_ids), index)[:limit]
+    return settings, path, engine, cases
+
+
 @evaluate.command("cases")
 @click.option("--format", "fmt", required=True, type=click.Choice(list(CASE_FILES)), help="How the file states cases.")
 @click.option(
@@ -233,12 +250,9 @@ def cases_command(
     from ranking.calibration import plot_reliability
     from ranking.real_cases import (
         GOLD_MATCHING_RULES,
-        GoldIndex,
         calibration_of,
         evaluate_cases,
         plot_rank_histogram,
-        read_phenopackets,
-        read_vignettes,
     )
     from ranking.similarity import SimilaritySpec
 
@@ -246,17 +260,8 @@ def cases_command(
     unknown = sorted(set(chosen) - set(METHODS))
     if unknown or not chosen:
         raise InputError(f"unknown method(s) {', '.join(unknown) or '(none)'}; expected some of {', '.join(METHODS)}")
-    settings = load_settings()
-    path = path or settings.sources_dir / CASE_FILES[fmt]
-    if not path.is_file():
-        raise InputError(f"no cases at {path}: run `cdss data fetch` or pass --file")
-    _, engine = _engine(store_url, with_nlp=fmt == "vignette")
+    settings, path, engine, cases = _eval_cases(fmt, path, limit, store_url)
     k = engine.knowledge
-    index = GoldIndex.from_store(engine.store)
-    if fmt == "vignette":
-        cases = read_vignettes(path, index)[:limit]
-    else:
-        cases = read_phenopackets(path, engine.store, set(k.finding_ids), index)[:limit]
     builders = {
         "cdss": engine_ranker,
         "phenomizer": lambda e: similarity_ranker(e, SimilaritySpec("resnik", "bma_patient")),
@@ -352,7 +357,6 @@ def tune_command(
 ) -> None:
     """Try ranking parameters on real cases, cross-validated by diagnosis, and fit the posterior's calibration."""
     from cdss.progress import progress
-    from ranking.real_cases import GoldIndex, read_phenopackets, read_vignettes
     from ranking.tuning import tune
 
     try:
@@ -361,19 +365,9 @@ def tune_command(
         raise InputError(f"--grid is not JSON: {exc.msg}") from None
     if not isinstance(parsed, dict):
         raise InputError("--grid must be a JSON object of parameter -> list of values")
-    settings = load_settings()
-    path = path or settings.sources_dir / CASE_FILES[fmt]
-    if not path.is_file():
-        raise InputError(f"no cases at {path}: run `cdss data fetch` or pass --file")
-    _, engine = _engine(store_url, with_nlp=fmt == "vignette")
+    settings, path, engine, cases = _eval_cases(fmt, path, limit, store_url)
     k = engine.knowledge
-    index = GoldIndex.from_store(engine.store)
-    if fmt == "vignette":
-        cases = read_vignettes(path, index)[:limit]
-        found = list(engine.mentions([c.case.text for c in cases]))
-    else:
-        cases = read_phenopackets(path, engine.store, set(k.finding_ids), index)[:limit]
-        found = [None] * len(cases)
+    found = list(engine.mentions([c.case.text for c in cases])) if fmt == "vignette" else [None] * len(cases)
     observations = []
     for case, mentions in zip(cases, found, strict=True):
         try:

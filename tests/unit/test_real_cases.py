@@ -173,6 +173,8 @@ def test_tuning_checks_its_grid_and_cross_validates_by_diagnosis(engine):
     assert [row["parameters"] for row in report["grid"]] == [{"absent_weight": 0.0}, {"absent_weight": 1.0}]
     assert report["grid"][1]["top1"] >= report["grid"][0]["top1"], "the excluded hearing impairment helps case 2"
     assert report["cross_validated"]["cases"] == 5 and len(report["picked_per_fold"]) == 2
+    with pytest.raises(InputError, match="all in one fold"):
+        tune(engine.knowledge, engine.config, cases[:1], observations[:1], {"absent_weight": [1.0]}, folds=2)
     assert report["calibration"]["fitted_on_all"]["temperature"] > 0
 
 
