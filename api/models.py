@@ -59,6 +59,8 @@ class MentionOut(BaseModel):
     section: str | None
     confidence: float
     method: str
+    measurement: dict[str, Any] | None = None
+    """For a vital sign or lab value: value, unit, outcome, the range used and why it counts (or the problem)."""
 
 
 class RecommendationResponse(BaseModel):

@@ -174,6 +174,8 @@ class MentionMethod(StrEnum):
     DICTIONARY = "dictionary"
     FUZZY = "fuzzy"
     NER = "ner"
+    MEASUREMENT = "measurement"
+    """A vital sign or lab value read against its reference range."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,10 +192,12 @@ class Mention:
     section: str | None
     confidence: float
     method: MentionMethod
+    measurement: dict[str, Any] | None = None
+    """For a measurement: value, unit, outcome, the range used and why it counts (or the problem)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The mention as JSON, without the record id (the caller knows which record it asked about)."""
-        return {
+        out = {
             "start": self.start,
             "end": self.end,
             "text": self.text,
@@ -204,3 +208,6 @@ class Mention:
             "method": str(self.method),
             "confidence": self.confidence,
         }
+        if self.measurement is not None:
+            out["measurement"] = self.measurement
+        return out

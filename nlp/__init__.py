@@ -5,7 +5,18 @@ saved with `nlp.to_disk` reloads with `spacy.load` (the package's entry points
 do the same for spaCy users who never import it).
 """
 
-from nlp import abbreviations, context, fuzzy, matcher, mentions, ner, sections, sentences, tokenizer  # noqa: F401
+from nlp import (  # noqa: F401
+    abbreviations,
+    context,
+    fuzzy,
+    matcher,
+    measurement_spans,
+    mentions,
+    ner,
+    sections,
+    sentences,
+    tokenizer,
+)
 from nlp.mentions import doc_mentions
 from nlp.pipeline import (
     NerChoice,

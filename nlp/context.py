@@ -12,6 +12,7 @@ past medical history -> historical), else the mention is present.
 from __future__ import annotations
 
 import bisect
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,9 @@ from spacy.tokens import Doc, Span
 
 from cdss.errors import InputError
 from cdss.types import Assertion
-from nlp.extensions import MENTIONS, TRIGGERS
+from nlp.extensions import MENTIONS, TRIGGERS, doc_text
+from nlp.measurement_spans import METHOD as MEASUREMENT
+from nlp.measurement_spans import measurement_detail
 from nlp.resources import load_resource
 from nlp.sections import SectionIndex, section_rules
 from nlp.sentences import SentenceIndex
@@ -41,14 +44,32 @@ CATEGORY_ASSERTION = {
 @dataclass(frozen=True, slots=True)
 class ContextRule:
     literal: str
+    """The words of the trigger; or, for a `pattern` rule, a name for it."""
     category: str
     direction: str
     max_scope: int | None = None
+    not_after: str | None = None
+    """A regular expression: the trigger does not apply right after a token it matches ("3-day" history of)."""
+    pattern: str | None = None
+    """A regular expression one token must match in full, instead of the literal words ("in 2015")."""
+    only_after: str | None = None
+    """A regular expression: the trigger applies only right after a token it matches ("in" 2015, not "WBC" 2000)."""
 
 
 def load_rules() -> tuple[list[ContextRule], list[str]]:
     data = load_resource("context_rules.json")
-    rules = [ContextRule(r["literal"], r["category"], r["direction"], r.get("max_scope")) for r in data["rules"]]
+    rules = [
+        ContextRule(
+            r["literal"],
+            r["category"],
+            r["direction"],
+            r.get("max_scope"),
+            r.get("not_after"),
+            r.get("pattern"),
+            r.get("only_after"),
+        )
+        for r in data["rules"]
+    ]
     return rules, list(data["priority"])
 
 
@@ -91,8 +112,16 @@ class ContextEngine:
         self.rules, priority = load_rules()
         self.priority = [CATEGORY_ASSERTION[c] for c in priority]
         self.by_literal: dict[str, list[ContextRule]] = defaultdict(list)
+        self.patterns = [(re.compile(r.pattern, re.IGNORECASE), r) for r in self.rules if r.pattern]
+        # One search of the text finds the tokens a pattern might match, instead of a test per token.
+        self.pattern_search = (
+            re.compile("|".join(rf"(?:{r.pattern})" for _, r in self.patterns), re.IGNORECASE)
+            if self.patterns
+            else None
+        )
         for rule in self.rules:
-            self.by_literal[rule.literal.casefold()].append(rule)
+            if not rule.pattern:
+                self.by_literal[rule.literal.casefold()].append(rule)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         for literal in self.by_literal:
             self.matcher.add(literal, [nlp.make_doc(literal)])
@@ -107,7 +136,31 @@ class ContextEngine:
                 chosen.append((start, end, match_id))
                 taken.update(range(start, end))
         strings = doc.vocab.strings
-        return Triggers([Trigger(s, e, tuple(self.by_literal[strings[m]])) for s, e, m in sorted(chosen)])
+        found = [(s, e, tuple(self.by_literal[strings[m]])) for s, e, m in chosen]
+        for token in self._pattern_tokens(doc):
+            if token.i not in taken:
+                matched = tuple(rule for regex, rule in self.patterns if regex.fullmatch(token.text))
+                if matched:
+                    found.append((token.i, token.i + 1, matched))
+        triggers = []
+        for start, end, rules in sorted(found, key=lambda f: f[:2]):
+            before = doc[start - 1].text if start else ""
+            kept = tuple(r for r in rules if _fits_before(r, before))
+            if kept:
+                triggers.append(Trigger(start, end, kept))
+        return Triggers(triggers)
+
+    def _pattern_tokens(self, doc: Doc) -> list:
+        """The tokens that start where some pattern matches the text (the patterns then test the whole token)."""
+        if self.pattern_search is None:
+            return []
+        text = doc_text(doc)
+        tokens = []
+        for match in self.pattern_search.finditer(text):
+            span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
+            if span is not None and span.start_char == match.start():
+                tokens.append(span[0])
+        return tokens
 
     def _applies(
         self,
@@ -121,10 +174,8 @@ class ContextEngine:
         first, last = sentence
         if rule.direction in (FORWARD, BIDIRECTIONAL) and start >= trigger.end:
             limit = last if rule.max_scope is None else min(last, trigger.end + rule.max_scope)
-            # A trigger right after this one ("no" + "family history of") combines with it
-            # instead of ending its scope; one further along ("no fever, history of") ends it.
             for other in others:
-                if other.start > trigger.end and self._stops(other, rule):
+                if other.start >= trigger.end and self._stops(other, rule, adjacent=other.start == trigger.end):
                     limit = min(limit, other.start)
                     break
             if start < limit:
@@ -132,7 +183,7 @@ class ContextEngine:
         if rule.direction in (BACKWARD, BIDIRECTIONAL) and end <= trigger.start:
             limit = first if rule.max_scope is None else max(first, trigger.start - rule.max_scope)
             for other in reversed(others):
-                if other.end < trigger.start and self._stops(other, rule):
+                if other.end <= trigger.start and self._stops(other, rule, adjacent=other.end == trigger.start):
                     limit = max(limit, other.end)
                     break
             if start >= limit:
@@ -140,8 +191,12 @@ class ContextEngine:
         return False
 
     @staticmethod
-    def _stops(other: Trigger, rule: ContextRule) -> bool:
-        return other.terminates or any(
+    def _stops(other: Trigger, rule: ContextRule, *, adjacent: bool) -> bool:
+        """Whether `other` ends `rule`'s scope: a terminator always does ("fever; mother had"), a trigger of
+        another category only when it is not right beside this one ("no" + "family history of" combine)."""
+        if other.terminates:
+            return True
+        return not adjacent and any(
             r.category != rule.category and r.direction not in (PSEUDO, TERMINATE) for r in other.rules
         )
 
@@ -159,7 +214,12 @@ class ContextEngine:
         local = triggers.within(*sentence)
         found: set[Assertion] = set()
         for trigger in local:
-            if trigger.blocks or not (trigger.end <= start or trigger.start >= end):
+            if trigger.blocks:
+                continue
+            if trigger.start == start and trigger.end < end:
+                # A span that opens with its own modifier ("prior colonoscopy"): the trigger reads forward.
+                start = trigger.end
+            elif not (trigger.end <= start or trigger.start >= end):
                 continue
             for rule in trigger.rules:
                 if rule.category in CATEGORY_ASSERTION and self._applies(rule, trigger, start, end, sentence, local):
@@ -170,6 +230,23 @@ class ContextEngine:
         section = (sections or SectionIndex(doc)).at(start)
         default = self.section_defaults.get(section or "")
         return Assertion(default) if default else Assertion.PRESENT
+
+
+def measured_assertion(detail: dict | None, context: Assertion) -> Assertion:
+    """A measured value says itself whether its finding is there: a normal one that it is absent. The context
+    only moves it to the past, the family or a hypothetical; "no" before a number does not negate it."""
+    if detail and detail.get("asserts") == "absent":
+        return Assertion.NEGATED
+    if context in (Assertion.NEGATED, Assertion.POSSIBLE):
+        return Assertion.PRESENT
+    return context
+
+
+def _fits_before(rule: ContextRule, before: str) -> bool:
+    """Whether the token before a trigger lets the rule apply (`not_after`, `only_after`)."""
+    if rule.not_after and before and re.fullmatch(rule.not_after, before, re.IGNORECASE):
+        return False
+    return not rule.only_after or bool(before and re.fullmatch(rule.only_after, before, re.IGNORECASE))
 
 
 @Language.factory("cdss_context", assigns=["doc.spans"])
@@ -191,6 +268,8 @@ class ContextAssertion:
         sections, sentences = SectionIndex(doc), SentenceIndex(doc)
         for mention in doc.spans.get(MENTIONS, []):
             assertion = self.engine.assertion(doc, mention.start, mention.end, triggers, sections, sentences)
+            if mention._.cdss_method == MEASUREMENT:
+                assertion = measured_assertion(measurement_detail(mention), assertion)
             mention._.cdss_assertion = assertion.value
             mention._.cdss_section = sections.at(mention.start)
         return doc

@@ -19,7 +19,7 @@ from spacy.tokens import Doc, Span
 SPAN_ATTRIBUTES = {
     "cdss_concept": None,  # CURIE of the linked concept, or None
     "cdss_type": None,  # Disease / Finding / Drug (or the NER label when unlinked)
-    "cdss_method": None,  # dictionary / fuzzy / ner
+    "cdss_method": None,  # dictionary / fuzzy / ner / measurement
     "cdss_confidence": 0.0,
     "cdss_alternates": (),  # other concepts the same text names
     "cdss_assertion": "present",
@@ -33,6 +33,7 @@ SECTIONS = "cdss_sections"
 SECTION_HEADERS = "cdss_section_headers"
 DICTIONARY = "cdss_dictionary"
 ABBREVIATIONS = "cdss_abbreviations"
+MEASUREMENTS = "cdss_measurements"
 FUZZY = "cdss_fuzzy"
 NER = "cdss_ner"
 MENTIONS = "cdss_mentions"

@@ -1,7 +1,10 @@
 """Choosing the mentions: overlapping candidates resolve to the longest, best-linked span.
 
-Candidates come from the dictionary, the fuzzy linker and NER. Of overlapping
-ones the longest wins; among equally long ones a linked span beats an unlinked
+Candidates come from the measurement reader, the dictionary, the fuzzy linker
+and NER. A measurement ("temperature of 38.3 C") claims its tokens first: the
+words inside it ("oxygen" in "oxygen saturation of 92%") are not mentions of
+their own. Of other overlapping candidates the longest wins; among equally long
+ones a linked span beats an unlinked
 one, the dictionary beats fuzzy and NER, and higher confidence wins. An NER span
 that nothing could link inherits the concept of the dictionary span at its end
 (its head: "acute renal failure" -> renal failure), at lower confidence.
@@ -23,6 +26,7 @@ from nlp.extensions import (
     ABBREVIATIONS,
     DICTIONARY,
     FUZZY,
+    MEASUREMENTS,
     MENTIONS,
     NER,
     SECTION_HEADERS,
@@ -30,8 +34,41 @@ from nlp.extensions import (
     candidate_link,
     publish_link,
 )
+from nlp.measurement_spans import measurement_detail
 
-METHOD_RANK = {"dictionary": 0, "fuzzy": 1, "ner": 2}
+GENE_CONTEXT = frozenset(
+    {
+        "gene",
+        "genes",
+        "protein",
+        "proteins",
+        "mutation",
+        "mutations",
+        "mutant",
+        "mutants",
+        "mrna",
+        "locus",
+        "allele",
+        "alleles",
+        "promoter",
+        "expression",
+        "knockout",
+        "transcript",
+        "transcripts",
+        "variant",
+        "variants",
+        "-/-",
+        "-deficient",
+        "deficient",
+        "product",
+        "homolog",
+        "carriers",
+        "carrier",
+    }
+)
+"""Words after a short upper-case symbol that make it a gene, not the disease named after it ("VHL gene",
+"BRCA1 mutations", "ATM-/-"): such a symbol is no disease mention."""
+METHOD_RANK = {"measurement": -1, "dictionary": 0, "fuzzy": 1, "ner": 2}
 HEAD_CONFIDENCE = 0.6
 ABBREVIATION_LABEL = "abbreviation"
 ABBREVIATION_DISCOUNT = 0.9
@@ -62,10 +99,12 @@ class MentionResolver:
         dictionary = [(s, candidate_link(s)) for s in doc.spans.get(DICTIONARY, [])]
         fuzzy = [(s, candidate_link(s)) for s in doc.spans.get(FUZZY, [])]
         ner = [(s, _with_head(s, candidate_link(s), dictionary)) for s in doc.spans.get(NER, [])]
+        measured = [(s, candidate_link(s)) for s in doc.spans.get(MEASUREMENTS, [])]
 
         def rank(candidate: tuple[Span, Link]) -> tuple:
             span, link = candidate
             return (
+                link.method != "measurement",
                 span.start - span.end,
                 link.concept is None,
                 METHOD_RANK.get(link.method, 3),
@@ -73,10 +112,12 @@ class MentionResolver:
                 span.start,
             )
 
+        dictionary = [(s, link) for s, link in dictionary if not _gene_symbol(s, link)]
+        ner = [(s, link) for s, link in ner if not _gene_symbol(s, link)]
         # A section header ("Family history:") names the section, not a finding of the patient.
         taken: set[int] = {i for h in doc.spans.get(SECTION_HEADERS, []) for i in range(h.start, h.end)}
         chosen: dict[tuple[int, int], tuple[Span, Link]] = {}
-        for span, link in sorted(dictionary + fuzzy + ner, key=rank):
+        for span, link in sorted(measured + dictionary + fuzzy + ner, key=rank):
             if taken.isdisjoint(range(span.start, span.end)):
                 chosen[(span.start, span.end)] = (span, link)
                 taken.update(range(span.start, span.end))
@@ -88,6 +129,23 @@ class MentionResolver:
             mentions.append(span)
         doc.spans[MENTIONS] = mentions
         return doc
+
+
+def _gene_symbol(span: Span, link: Link) -> bool:
+    """A disease link on a gene symbol: a short upper-case token followed by a gene word."""
+    text = span.text
+    knockout = text.endswith(("-/-", "+/-", "-/+"))
+    symbol = text[:-3] if knockout else text
+    if link.type != "Disease" or len(span) != 1 or len(symbol) > 8 or not symbol[:1].isupper():
+        return False
+    if sum(c.isupper() or c.isdigit() for c in symbol) < max(2, len(symbol) - 1):
+        return False
+    if knockout:
+        return True
+    following = span.doc[span.end : span.end + 2]
+    return (len(following) > 0 and following[0].lower_ in GENE_CONTEXT) or "".join(
+        t.text for t in following
+    ) in GENE_CONTEXT
 
 
 def _definition_mention(
@@ -137,6 +195,7 @@ def doc_mentions(doc: Doc, record_id: str) -> list[Mention]:
                 section=span._.cdss_section,
                 confidence=float(span._.cdss_confidence),
                 method=MentionMethod(span._.cdss_method or "ner"),
+                measurement=measurement_detail(span) if span._.cdss_method == MentionMethod.MEASUREMENT else None,
             )
         )
     return out

@@ -1,7 +1,7 @@
 """Assembling the clinical pipeline from the graph, caching it per graph version, and running it safely.
 
     scispaCy tokenizer -> cdss_sentences -> cdss_sections -> cdss_abbreviations
-    -> cdss_concept_matcher -> [ner -> cdss_ner_spans] -> [cdss_published_ner]
+    -> cdss_measurements -> cdss_concept_matcher -> [ner -> cdss_ner_spans] -> [cdss_published_ner]
     -> cdss_fuzzy_linker -> cdss_mentions -> cdss_context
 
 Building takes about a minute (tokenising every name, indexing every alias);
@@ -12,11 +12,13 @@ in a couple of seconds.
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import re
 import shutil
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import spacy
@@ -28,18 +30,21 @@ from cdss.errors import ConfigError, InputError
 from cdss.settings import Settings
 from cdss.types import Mention, NodeLabel
 from kg.store import GraphStore
+from nlp.loinc2hpo import OutcomeTerm, outcome_terms
 from nlp.mentions import doc_mentions
 from nlp.resources import load_resource
 from nlp.terms import TermTable, build_term_table
 from nlp.tokenizer import blank_pipeline
 from ontologies import CANONICAL_PREFIXES
+from ontologies.phrases import finding_phrases, phrases_by_finding
 
 PIPELINE_NAME = "cdss_clinical"
-PIPELINE_REVISION = "2"
+PIPELINE_REVISION = "5"
 """Bump when a component changes in a way that makes cached pipelines stale."""
 CONCEPT_LABELS = (NodeLabel.DISEASE, NodeLabel.FINDING, NodeLabel.DRUG)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WORD = re.compile(r"[a-z]+")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +85,21 @@ def _tokenizer_texts(nlp: Language):
 
 
 def term_table(store: GraphStore) -> TermTable:
+    """Every concept's names and synonyms, with our finding phrases (`ontologies/phrases.py`) added."""
     # A throwaway tokenizer with the same rules: tokenising 200,000 names would otherwise
     # fill the pipeline's own vocabulary, which is saved with it and slows every load.
-    concepts = [c for label in CONCEPT_LABELS for c in store.iter_nodes(label=label)]
+    extra = phrases_by_finding()
+    concepts = [
+        replace(c, synonyms=(*c.synonyms, *extra[c.id])) if c.id in extra else c
+        for label in CONCEPT_LABELS
+        for c in store.iter_nodes(label=label)
+    ]
     return build_term_table(
         concepts,
         _tokenizer_texts(blank_pipeline()),
         denied=load_resource("term_denylist.json")["terms"],
         prefix_order={str(k): v for k, v in CANONICAL_PREFIXES.items()},
+        preferred={row.phrase: row.finding for row in finding_phrases()},
     )
 
 
@@ -102,12 +114,32 @@ def _definition_words(store: GraphStore) -> set[str]:
     return words
 
 
-def build_pipeline(store: GraphStore, *, ner: NerChoice = NerChoice()) -> Language:
-    """A fresh pipeline whose vocabulary is the graph in `store`."""
+def measurement_terms(sources_dir: Path | None) -> dict[tuple[str, str], OutcomeTerm]:
+    """LOINC2HPO (when fetched) with our corrections; says so when it is missing."""
+    terms, notes = outcome_terms(sources_dir)
+    for note in notes:
+        log.warning(note)
+    return terms
+
+
+def _tables_stamp(terms: dict[tuple[str, str], OutcomeTerm]) -> str:
+    """A digest of the rule tables a cached pipeline was built with: measurement terms and finding phrases."""
+    listed = sorted((f"{loinc}|{outcome}", t.hpo) for (loinc, outcome), t in terms.items())
+    phrases = sorted(phrases_by_finding().items())
+    return hashlib.sha256(json.dumps([listed, phrases]).encode()).hexdigest()[:8]
+
+
+def build_pipeline(
+    store: GraphStore, *, ner: NerChoice = NerChoice(), terms: dict[tuple[str, str], OutcomeTerm] | None = None
+) -> Language:
+    """A fresh pipeline whose vocabulary is the graph in `store`; `terms`: what a low, normal or high value
+    stands for (`measurement_terms`; our own corrections only when not given)."""
+    terms = measurement_terms(None) if terms is None else terms
     nlp = blank_pipeline()
     nlp.add_pipe("cdss_sentences")
     nlp.add_pipe("cdss_sections")
     nlp.add_pipe("cdss_abbreviations")
+    measurements = nlp.add_pipe("cdss_measurements")
     matcher = nlp.add_pipe("cdss_concept_matcher")
     if ner.trained is not None:
         trained = spacy.load(ner.trained)
@@ -119,11 +151,17 @@ def build_pipeline(store: GraphStore, *, ner: NerChoice = NerChoice()) -> Langua
     nlp.add_pipe("cdss_mentions")
     nlp.add_pipe("cdss_context")
     matcher.initialize(table=term_table(store))
+    measurements.initialize(terms=terms, known={c.id for c in store.iter_nodes(label=NodeLabel.FINDING)})
     fuzzy.initialize(known_words=_definition_words(store))
     nlp.meta.update(
         name=PIPELINE_NAME,
         version=__version__,
-        cdss={"graph_version": store.graph_version, "revision": PIPELINE_REVISION, "ner": ner.key},
+        cdss={
+            "graph_version": store.graph_version,
+            "revision": PIPELINE_REVISION,
+            "ner": ner.key,
+            "tables": _tables_stamp(terms),
+        },
     )
     return nlp
 
@@ -135,7 +173,8 @@ def pipeline_version(nlp: Language) -> str:
 
 
 def cache_dir(settings: Settings, graph_version: str, ner: NerChoice) -> Path:
-    return settings.data_dir / "nlp" / f"pipeline-r{PIPELINE_REVISION}-{graph_version}-{ner.key}"
+    stamp = _tables_stamp(measurement_terms(settings.sources_dir))
+    return settings.data_dir / "nlp" / f"pipeline-r{PIPELINE_REVISION}-{graph_version}-{ner.key}-t{stamp}"
 
 
 def load_pipeline(store: GraphStore, settings: Settings, *, ner: NerChoice | None = None) -> Language:
@@ -147,7 +186,7 @@ def load_pipeline(store: GraphStore, settings: Settings, *, ner: NerChoice | Non
     path = cache_dir(settings, version, ner)
     if (path / "config.cfg").is_file():
         return spacy.load(path)
-    nlp = build_pipeline(store, ner=ner)
+    nlp = build_pipeline(store, ner=ner, terms=measurement_terms(settings.sources_dir))
     staging = path.with_name(f"{path.name}.building-{time.time_ns()}")
     path.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(staging)

@@ -18,6 +18,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from cdss.types import Concept, NodeLabel
 
 LABEL_ORDER = {NodeLabel.DISEASE.value: 0, NodeLabel.FINDING.value: 1, NodeLabel.DRUG.value: 2}
+CODING_SYSTEMS = frozenset({"ICD10CM"})
+"""Vocabularies that code conditions for billing: a curated concept with the same name is preferred."""
 MAX_TOKENS = 10
 _ACRONYM = re.compile(r"^(?=.*[A-Z])[A-Z0-9]{2,6}$")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
@@ -121,10 +123,12 @@ def build_term_table(
     *,
     denied: Iterable[str] = (),
     prefix_order: Mapping[str, Sequence[str]] | None = None,
+    preferred: Mapping[str, str] | None = None,
 ) -> TermTable:
     """Tokenise every name and synonym (with hyphen-free and plural variants) and rank each
-    key's concepts: Disease, Finding, Drug; then the vocabulary order in `prefix_order`;
-    then preferred names before synonyms."""
+    key's concepts: the concept `preferred` names for that text (our curated phrases), then
+    Disease, Finding, Drug; then the vocabulary order in `prefix_order`; then preferred names
+    before synonyms."""
     denied_set = frozenset(d.casefold() for d in denied)
     table: list[TermConcept] = []
     texts: list[str] = []
@@ -154,16 +158,27 @@ def build_term_table(
     order = prefix_order or {}
 
     def rank(item: tuple[int, bool]) -> tuple:
-        # Diseases before findings before drugs; within a label the curated vocabularies
-        # (DO, HPO, DrugBank) before coding systems, then preferred names before synonyms.
+        # Curated vocabularies before coding systems whatever their label ("photophobia" is HPO's finding,
+        # not ICD-10-CM's H53.14); then diseases before findings before drugs; within a label the
+        # vocabulary order, then preferred names before synonyms.
         index, exact = item
         concept = table[index]
         prefixes = list(order.get(concept.label, ()))
         prefix = concept.id.split(":", 1)[0]
         position = prefixes.index(prefix) if prefix in prefixes else 99
-        return (LABEL_ORDER.get(concept.label, 9), position, not exact, concept.id)
+        coding = prefix in CODING_SYSTEMS
+        return (coding, LABEL_ORDER.get(concept.label, 9), position, not exact, concept.id)
+
+    chosen: dict[str, str] = {}
+    if preferred:
+        phrases = list(preferred)
+        for tokens, phrase in zip(tokenize(phrases), phrases, strict=True):
+            chosen[" ".join(t.casefold() for t in tokens)] = preferred[phrase]
 
     def ranked(entries: dict[str, dict[int, bool]]) -> dict[str, list[tuple[int, bool]]]:
-        return {key: sorted(hits.items(), key=rank) for key, hits in entries.items()}
+        return {
+            key: sorted(hits.items(), key=lambda item, key=key: (table[item[0]].id != chosen.get(key), *rank(item)))
+            for key, hits in entries.items()
+        }
 
     return TermTable(table, ranked(lower), ranked(orth), denied_set)

@@ -249,3 +249,28 @@ def train_ner(
     (out / METRICS_FILE).write_text(json.dumps(report.to_dict(), indent=2))
     _plot(report, out / CURVES_FILE)
     return report
+
+
+DEFAULT_EPOCHS = 5
+"""Epochs on train + devel when the NER is trained at first build: the best devel epoch of a run without devel
+(README, Measured)."""
+
+
+def ensure_ner(
+    corpus: Path, out: Path, *, show_progress: bool | None = None, log: Callable[[str], None] = lambda _: None
+) -> TrainReport | None:
+    """Train the NER into `out` unless a model is already there; None when it is, or when the corpora are not.
+
+    This is what `cdss nlp build` (and so `make run`) does on a fresh machine, so the default pipeline is the
+    one the README measures: the corpora come with `cdss data fetch`, the model is trained once (about 10
+    minutes on two cores) and kept under the data directory.
+    """
+    if (out / "meta.json").is_file():
+        return None
+    try:
+        find_corpora(corpus)
+    except ConfigError as exc:
+        log(f"NER not trained: {exc}; the pipeline runs on dictionary and fuzzy matching")
+        return None
+    log(f"training the NER once: BC5CDR train + devel and NCBI-disease train, {DEFAULT_EPOCHS} epochs -> {out}")
+    return train_ner(corpus, out, max_epochs=DEFAULT_EPOCHS, include_devel=True, show_progress=show_progress, log=log)

@@ -435,6 +435,90 @@ SOURCES: tuple[SourceSpec, ...] = (
         required=False,
     ),
     SourceSpec(
+        name="loinc2hpo",
+        title="LOINC2HPO: LOINC lab and vital-sign codes x outcome (low, normal, high) -> HPO terms",
+        license="MIT (The Jackson Laboratory); contains LOINC codes, (c) Regenstrief Institute, loinc.org/license",
+        citation="Zhang XA et al. Semantic integration of clinical laboratory tests from electronic health records "
+        "for deep phenotyping and biomarker discovery. NPJ Digit Med. 2019;2:32.",
+        homepage="https://github.com/TheJacksonLaboratory/loinc2hpoAnnotation",
+        version="TheJacksonLaboratory/loinc2hpoAnnotation@c1068d6 (2021-11-07)",
+        folder="loinc2hpo",
+        files=(
+            SourceFile(
+                "loinc2hpo-annotations.tsv", "", "bb112ccf9359719bdf2c18a45d3a3e6116059a19d917cdc4473ad0642e4141e0"
+            ),
+            SourceFile("License.md", "", "a82ae387e1fe195b4e39cb1cb176b93e33f9a7faafce2305b5102b586f5d3838"),
+        ),
+        required=False,
+    ),
+    SourceSpec(
+        name="bc5cdr",
+        title="BioCreative V CDR corpus: PubMed abstracts with chemical and disease mentions (NER training and test)",
+        license="Public Domain Mark 1.0 (BigBIO dataset card); cite Li J et al., Database 2016",
+        citation="Li J et al. BioCreative V CDR task corpus: a resource for chemical disease relation extraction. "
+        "Database 2016:baw068.",
+        homepage="https://github.com/cambridgeltl/bmip-2018",
+        version="CDR.Corpus.v010516 via cambridgeltl/bmip-2018@0b66ee9",
+        folder="bc5cdr",
+        files=(
+            SourceFile(
+                "CDR_TrainingSet.PubTator.txt", "", "7afcec134e3d4871e74b0398d92850d3c9ac94c0bdc780003f2d60184c012bd8"
+            ),
+            SourceFile(
+                "CDR_DevelopmentSet.PubTator.txt",
+                "",
+                "9e18d8e700168887a7919e62f67ac2ce2357e3f409a48ee992906abdd80fe3e5",
+            ),
+            SourceFile(
+                "CDR_TestSet.PubTator.txt", "", "a3c48d5f35bdfce20c2371778abedc9fd24d1da092207072e5181ad53c8d0e2f"
+            ),
+        ),
+        required=False,
+    ),
+    SourceSpec(
+        name="ncbi_disease",
+        title="NCBI disease corpus: PubMed abstracts with disease mentions (NER training and devel)",
+        license="Public domain (US Government work, NLM); cite Dogan RI et al., J Biomed Inform 2014",
+        citation="Dogan RI, Leaman R, Lu Z. NCBI disease corpus: a resource for disease name recognition and "
+        "concept normalization. J Biomed Inform. 2014;47:1-10.",
+        homepage="https://www.ncbi.nlm.nih.gov/CBBresearch/Dogan/DISEASE/",
+        version="NCBI disease corpus, original release",
+        folder="ncbi-disease",
+        files=(
+            SourceFile(
+                "NCBItrainset_corpus.txt", "", "f311381b28a6d0f641f57f4a963bb83619c2bdec5cd9caabb1381f894d5db817"
+            ),
+            SourceFile(
+                "NCBIdevelopset_corpus.txt", "", "02db559974624ae9cbe6cd95d64d953e6926bb63afb6b25b63e53bd8b41a4b55"
+            ),
+            SourceFile("LICENSE-NLM.txt", "", "77f63de888c0a31dbdcc3f19a66d9c7ea64072f487fb302f250b1e7593d50ec9"),
+        ),
+        required=False,
+    ),
+    SourceSpec(
+        name="aci_bench",
+        title="ACI-BENCH: role-played doctor-patient visits with full visit notes (NLP benchmarks and the "
+        "temporality labels)",
+        license="CC BY 4.0; cite Yim W et al., Sci Data 2023",
+        citation="Yim W et al. Aci-bench: a novel ambient clinical intelligence dataset for benchmarking automatic "
+        "visit note generation. Sci Data. 2023;10:586.",
+        homepage="https://github.com/wyim/aci-bench",
+        version="wyim/aci-bench@b909b2b, data/challenge_data",
+        folder="clinical-text-aci-bench",
+        files=(
+            SourceFile("train.csv", "", "6c778d4ac5e6cc6f1964786f9286e8d765c210f22ed6b57f83aff8497409cea4"),
+            SourceFile("valid.csv", "", "6629e89e3fb409d2b3eceab60dc7b32fe1d3fb8d4e07795039284965522aa4d0"),
+            SourceFile(
+                "clinicalnlp_taskB_test1.csv", "", "5cc4008e68545f84913744a8e493a58bdf17ba7e1b7a0be46d6943d6bfca9471"
+            ),
+            SourceFile(
+                "clinicalnlp_taskC_test2.csv", "", "599e3330a14e25a0e056aee1365ffac7ebe50058f15821eae42a5513c2bb5a4f"
+            ),
+            SourceFile("clef_taskC_test3.csv", "", "d3c18362a42124ea2bd1b2b4b66ba76a11bb123dfdb416471ae3b5924d1428ec"),
+        ),
+        required=False,
+    ),
+    SourceSpec(
         name="phenopackets_dev",
         title="phenopacket-store: published rare-disease cases with observed and excluded HPO terms (development half)",
         license="BSD-3-Clause (monarch-initiative/phenopacket-store)",

@@ -5,8 +5,10 @@
   negated ones evidence against; possible, historical, family and
   hypothetical mentions are not the patient's findings now, and are listed
   as not used, with the reason.
-- Image-model labels map to findings through the chest X-ray label table;
-  a finding CURIE may stand in for a label. Unknown labels are reported back.
+- Image-model labels map to findings through the chest X-ray label table,
+  then through the finding phrases the NLP pipeline also reads
+  (`ontologies/phrases.py`: "infiltrate", "ST elevation"); a finding CURIE
+  may stand in for a label. Unknown labels are reported back.
 - Diseases stated present (or mentioned present) are known conditions; stated
   absent, ruled out. Drugs are medications.
 
@@ -26,6 +28,7 @@ from cdss.types import Assertion, Concept, Mention, NodeLabel
 from kg.lookup import resolve
 from kg.store import GraphStore
 from ontologies.cxr import CxrLabel
+from ontologies.phrases import phrase_finding
 from ranking.case import Case
 
 STATED, IMAGE, TEXT = "stated", "image", "text"
@@ -123,7 +126,7 @@ def resolve_case(
         detail = {"label": image.label, "model": image.model}
         label = lookup.get(_label_key(image.label))
         if label is None:
-            finding = _image_curie(store, image.label, f"image_findings[{i}].label")
+            finding = _image_curie(store, image.label, f"image_findings[{i}].label") or _phrase(store, image.label)
             if finding is None:
                 out.unknown_image_labels.append(image.label)
                 continue
@@ -139,6 +142,8 @@ def resolve_case(
         if mention.concept_id is None or mention.concept_type is None:
             continue
         detail = {"text": mention.text, "start": mention.start, "end": mention.end, "assertion": str(mention.assertion)}
+        if mention.measurement is not None:
+            detail["measurement"] = mention.measurement
         if mention.assertion in NOT_NOW:
             out.not_used.append({"concept": mention.concept_id, **detail, "reason": NOT_NOW[mention.assertion]})
             continue
@@ -163,6 +168,12 @@ def resolve_case(
 
 def _medication(given: str, concept: Concept | None) -> dict:
     return {"input": given, "id": concept.id if concept else None, "name": concept.name if concept else None}
+
+
+def _phrase(store: GraphStore, label: str) -> str | None:
+    """The graph finding an image label names through the finding phrases, if any."""
+    finding = phrase_finding(label)
+    return finding if finding is not None and store.get_node(finding) is not None else None
 
 
 def _image_curie(store: GraphStore, label: str, where: str) -> str | None:

@@ -156,6 +156,17 @@ class GoldIndex:
         return self.below(self.named(gold))
 
 
+def read_texts(path: Path) -> list[str]:
+    """The `text` of every line of a JSON-lines file of notes or vignettes."""
+    out = []
+    for number, data in _json_lines(path):
+        text = data.get("text") if isinstance(data, dict) else None
+        if not isinstance(text, str):
+            raise InputError(f"{path} line {number}: expected an object with a 'text' string")
+        out.append(text)
+    return out
+
+
 def read_vignettes(path: Path, index: GoldIndex) -> list[EvalCase]:
     """Vignettes from JSON lines with `id`, `text` and `gold` (a name or a one-name list)."""
     out = []

@@ -44,10 +44,23 @@ def nlp() -> None:
 @nlp.command("build")
 @click.option("--store", "store_url", help=STORE_HELP)
 @click.option("--no-ner", is_flag=True, help="Leave out the trained NER even if one is present.")
-def build_command(store_url: str | None, no_ner: bool) -> None:
-    """Build (or load) the pipeline for the current graph version and cache it."""
+@click.option("--no-train", is_flag=True, help="Do not train the NER when there is none (the pipeline runs without).")
+def build_command(store_url: str | None, no_ner: bool, no_train: bool) -> None:
+    """Build (or load) the pipeline for the current graph version and cache it; train the NER first when there
+    is none and the corpora have been fetched."""
     from nlp import pipeline_version
+    from nlp.train import ensure_ner
 
+    settings = load_settings()
+    if not no_ner and not no_train and settings.ner_model is not None:
+        report = ensure_ner(
+            settings.sources_dir,
+            settings.ner_model,
+            show_progress=settings.progress,
+            log=lambda line: click.echo(line, err=True),
+        )
+        if report is not None:
+            click.echo(f"trained the NER in {report.seconds:.0f} s -> {settings.ner_model}", err=True)
     _, _, pipeline = _pipeline(store_url, use_ner=not no_ner)
     click.echo(f"pipeline {pipeline_version(pipeline)} ready: {', '.join(pipeline.pipe_names)}")
 
@@ -111,52 +124,157 @@ def eval_command(path: Path, fmt: str, store_url: str | None, as_json: bool, no_
         )
 
 
+@nlp.command("yield")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help='JSON lines with a "text" (default: the CRAFT-MD vignettes from `cdss data fetch`).',
+)
+@click.option("--limit", type=click.IntRange(1), help="Only the first N records.")
+@click.option("--store", "store_url", help=STORE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--no-ner", is_flag=True, help="Dictionary and fuzzy matching only.")
+def yield_command(path: Path | None, limit: int | None, store_url: str | None, as_json: bool, no_ner: bool) -> None:
+    """What the pipeline reads from each record: present findings per record (median, 10th percentile),
+    measurements, and the records left with nothing to rank on."""
+    from collections import Counter
+
+    from cdss.progress import progress
+    from nlp import annotate, doc_mentions, pipeline_version
+    from nlp.reading_yield import record_yield, summarise_yield
+    from ranking.real_cases import read_texts
+
+    settings, _, pipeline = _pipeline(store_url, use_ner=not no_ner)
+    path = path or settings.sources_dir / "clinical-vignettes-craftmd" / "craftmd_vignettes.jsonl"
+    if not path.is_file():
+        raise InputError(f"no records at {path}: run `cdss data fetch` or pass --file")
+    texts = read_texts(path)[:limit]
+    rows, methods = [], Counter()
+    docs = annotate(pipeline, texts, max_chars=settings.max_text_chars)
+    for doc in progress(docs, desc="records", total=len(texts), enabled=settings.progress):
+        mentions = doc_mentions(doc, "")
+        rows.append(record_yield(mentions))
+        methods.update(str(m.method) for m in mentions if m.concept_type == "Finding")
+    report = summarise_yield(rows, methods) | {"file": str(path), "pipeline_version": pipeline_version(pipeline)}
+    if as_json:
+        _print_json(report)
+        return
+    found = report["present_findings"]
+    click.echo(
+        f"{report['records']} records: present findings per record median {found['median']:g}, "
+        f"10th percentile {found['p10']:g}, mean {found['mean']:g}; nothing to rank on: "
+        f"{report['nothing_to_rank']} ({report['nothing_to_rank_share']:.1%})"
+    )
+    click.echo("totals: " + ", ".join(f"{k} {v:,}" for k, v in report["totals"].items()))
+    click.echo(
+        "finding mentions by method: "
+        + ", ".join(f"{k} {v:,}" for k, v in report["finding_mentions_by_method"].items())
+    )
+    click.echo(f"pipeline {report['pipeline_version']}")
+
+
 @nlp.command("assert")
 @click.option(
     "--in",
     "path",
     required=True,
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help='JSON lines: {"id", "text", "spans": [[start, end] or [start, end, expected], ...]}.',
+    help='JSON lines: {"id", "text", "spans": [[start, end] or [start, end, expected(, concept)], ...]}.',
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report instead of JSON lines.")
-def assert_command(path: Path, as_json: bool) -> None:
-    """The assertion of each given span, with the pipeline's rules (NegEx-style evaluation)."""
+@click.option(
+    "--pipeline",
+    "use_pipeline",
+    is_flag=True,
+    help="Judge every span with the whole pipeline over the graph (concepts and measurements too).",
+)
+@click.option("--store", "store_url", help=STORE_HELP)
+def assert_command(path: Path, as_json: bool, use_pipeline: bool, store_url: str | None) -> None:
+    """The assertion of each given span, with the pipeline's rules (NegEx-style evaluation). Spans that also
+    name a concept need the linker and are judged only with --pipeline."""
+    from nlp.traps import judge_with_pipeline, read_traps
+
+    traps = list(read_traps(path))
+    if use_pipeline:
+        from nlp import extract_mentions
+
+        settings, _, pipeline = _pipeline(store_url, use_ner=False)
+        report = judge_with_pipeline(
+            traps, lambda text: extract_mentions(pipeline, text, max_chars=settings.max_text_chars)
+        )
+        if as_json:
+            _print_json(report)
+            return
+        for row in report["wrong"]:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        click.echo(f"accuracy {report['accuracy']:.3f} ({report['right']}/{report['judged']} spans)", err=True)
+        return
     from nlp.context import SpanAsserter
     from nlp.pipeline import clean_text
-    from nlp.records import _decode
 
     settings = load_settings()
     asserter = SpanAsserter()
-    rows, right, judged = [], 0, 0
-    for lineno, raw in enumerate(path.read_bytes().splitlines(), start=1):
-        line = _decode(raw, f"{path}:{lineno}").strip()
-        if not line:
-            continue
-        try:
-            item = json.loads(line)
-            spans = [(int(s[0]), int(s[1])) for s in item["spans"]]
-            text = clean_text(item["text"], max_chars=settings.max_text_chars)
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
-            raise InputError(f"{path}:{lineno}: expected {{id, text, spans: [[start, end], ...]}} ({exc})") from None
-        assertions = asserter(text, spans)
+    rows, right, judged, skipped = [], 0, 0, 0
+    for trap in traps:
+        plain = [s for s in trap.spans if len(s) <= 3]
+        skipped += len(trap.spans) - len(plain)
+        assertions = asserter(clean_text(trap.text, max_chars=settings.max_text_chars), [s[:2] for s in plain])
         out = []
-        for given, assertion in zip(item["spans"], assertions, strict=True):
+        for given, assertion in zip(plain, assertions, strict=True):
             entry = {"start": given[0], "end": given[1], "assertion": assertion.value}
             if len(given) > 2:
                 entry["expected"] = given[2]
                 judged += 1
                 right += given[2] == assertion.value
             out.append(entry)
-        rows.append({"id": item.get("id"), "spans": out})
+        rows.append({"id": trap.id, "spans": out})
     accuracy = right / judged if judged else None
     if as_json:
-        _print_json({"records": rows, "accuracy": accuracy, "judged": judged})
+        _print_json({"records": rows, "accuracy": accuracy, "judged": judged, "needs_pipeline": skipped})
         return
     for row in rows:
         click.echo(json.dumps(row))
     if judged:
         click.echo(f"accuracy {accuracy:.3f} ({right}/{judged} spans with an expected assertion)", err=True)
+    if skipped:
+        click.echo(f"{skipped} spans that name a concept need --pipeline", err=True)
+
+
+@nlp.command("temporality")
+@click.option(
+    "--labels",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="JSON lines of file, encounter_id, start, end, label (default: the suite in tests/data).",
+)
+@click.option(
+    "--notes",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="The ACI-bench CSV folder (default: from `cdss data fetch`).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def temporality_command(labels: Path | None, notes: Path | None, as_json: bool) -> None:
+    """Precision and recall of `historical` on hand-labelled visit notes (past conditions against current ones)."""
+    from nlp.context import SpanAsserter
+    from nlp.temporality import read_labels, read_notes, score_temporality
+
+    settings = load_settings()
+    labels = labels or Path(__file__).resolve().parents[2] / "tests" / "data" / "temporality_labels.jsonl"
+    if not labels.is_file():
+        raise InputError(f"no temporality labels at {labels}: pass --labels")
+    rows = read_labels(labels)
+    folder = notes or settings.sources_dir / "clinical-text-aci-bench"
+    report = score_temporality(rows, read_notes(folder, {r.file for r in rows}), SpanAsserter())
+    if as_json:
+        _print_json(report)
+        return
+    h = report["historical"]
+    click.echo(
+        f"{report['spans']} spans in {report['notes']} notes: historical precision {h['precision']:.3f}, "
+        f"recall {h['recall']:.3f}, F1 {h['f1']:.3f}"
+    )
+    for key, count in report["confusion"].items():
+        click.echo(f"  {key}: {count}")
 
 
 @nlp.command("train")

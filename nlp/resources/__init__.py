@@ -1,4 +1,5 @@
-"""Rule data for the NLP components: sections, abbreviations and ConText triggers (CC0, written for cdss)."""
+"""Rule data for the NLP components: sections, abbreviations, ConText triggers, analytes, reference ranges
+and our LOINC2HPO corrections (CC0, written for cdss; each table row cites its source)."""
 
 from __future__ import annotations
 
@@ -12,3 +13,8 @@ from typing import Any
 def load_resource(name: str) -> dict[str, Any]:
     """A JSON rule file shipped in this package."""
     return json.loads(resources.files(__name__).joinpath(name).read_text(encoding="utf-8"))
+
+
+def read_resource_text(name: str) -> str:
+    """A tab-separated table shipped in this package, as text."""
+    return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ import pytest
 from nlp import extract_mentions
 from nlp.corpora import read_pubtator
 from nlp.evaluate import evaluate
+from nlp.traps import judge_with_pipeline, read_traps
 from tests.integration.conftest import MIRROR
 
 pytestmark = pytest.mark.integration
@@ -58,3 +59,13 @@ def test_dictionary_and_fuzzy_matching_holds_its_f1_on_bc5cdr_test_abstracts(pip
     assert report["exact"]["Chemical"]["f1"] >= 0.74
     assert report["exact"]["Disease"]["f1"] >= 0.69
     assert report["linking"]["accuracy"] >= 0.74
+
+
+def test_every_trap_is_right_through_the_whole_pipeline(pipeline):
+    """Assertions, concepts and measurements: the issue's rows (vital signs, ECG and X-ray phrases, lay words,
+    "photophobia") and our own, with LOINC2HPO fetched as `cdss data fetch` does."""
+    _, nlp, settings = pipeline
+    traps = list(read_traps(Path(__file__).parents[1] / "data" / "assertion_traps.jsonl"))
+    report = judge_with_pipeline(traps, lambda text: extract_mentions(nlp, text, max_chars=settings.max_text_chars))
+    assert report["wrong"] == [] and report["judged"] >= 150
+    assert sum(len(t.concept_spans) for t in traps) >= 50

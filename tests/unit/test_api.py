@@ -131,6 +131,16 @@ def test_text_is_read_with_assertions_and_offsets(api, client):
     assert text[fever["start"] : fever["end"]].lower() == "fever"
 
 
+def test_a_measured_value_reaches_the_client_with_its_reading(api, client):
+    text = "Temperature 36.9 C. Cough."
+    data = client.post("/v1/recommendations", json={"text": text}, headers=auth(api)).get_json()
+    [measured] = [m for m in data["mentions"] if m["method"] == "measurement"]
+    assert (measured["concept_id"], measured["assertion"]) == ("HP:0001945", "negated"), "normal: fever absent"
+    reading = measured["measurement"]
+    assert (reading["value"], reading["unit"], reading["outcome"]) == (36.9, "°C", "normal")
+    assert reading["range"] == "35.0-37.9 °C" and "CDC" in reading["range_source"]
+
+
 def test_bad_input_gets_a_json_error_that_names_the_field_without_echoing_it(api, client):
     bad = client.post(
         "/v1/recommendations", json={"findings": [{"id": f"not a curie {MARKER}"}], "top_k": 0}, headers=auth(api)

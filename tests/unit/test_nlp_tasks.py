@@ -130,6 +130,19 @@ def test_training_with_devel_runs_the_given_epochs_and_keeps_the_last(tmp_path):
     assert spacy.load(tmp_path / "ner").meta["cdss"]["devel_in_training"] is True
 
 
+def test_the_first_build_trains_the_ner_once_when_the_corpora_are_there(tmp_path):
+    from nlp.train import DEFAULT_EPOCHS, ensure_ner
+
+    said: list[str] = []
+    assert ensure_ner(tmp_path / "nothing", tmp_path / "ner", log=said.append) is None
+    assert "no BC5CDR training split" in said[0] and not (tmp_path / "ner").exists()
+    _tiny_bc5cdr(tmp_path / "bc5cdr")
+    report = ensure_ner(tmp_path, tmp_path / "ner", log=said.append)
+    assert report is not None and len(report.epochs) == DEFAULT_EPOCHS and report.devel_in_training
+    assert (tmp_path / "ner" / "meta.json").is_file()
+    assert ensure_ner(tmp_path, tmp_path / "ner") is None, "a model already there is kept"
+
+
 def test_training_saves_a_model_the_pipeline_can_use(tmp_path, graph):
     from nlp.pipeline import NerChoice
     from nlp.train import train_ner
@@ -255,7 +268,10 @@ def test_cli_assert_reports_accuracy_on_the_trap_suite():
     result = CliRunner().invoke(cli, ["nlp", "assert", "--in", str(traps), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["accuracy"] == 1.0 and report["judged"] == 56
+    spans = [span for line in traps.read_text().splitlines() if line.strip() for span in json.loads(line)["spans"]]
+    plain = sum(1 for span in spans if len(span) == 3)
+    assert report["accuracy"] == 1.0 and report["judged"] == plain >= 114
+    assert report["needs_pipeline"] == len(spans) - plain >= 50, "spans naming a concept wait for --pipeline"
 
 
 def test_cli_extract_and_ingest(tmp_path, graph, monkeypatch):
