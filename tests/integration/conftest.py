@@ -16,7 +16,7 @@ MIRROR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 def run_cdss(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "from cdss.cli import main; main()", *args],
+        [sys.executable, "-c", "from cli import main; main()", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 def _cdss(*args: str, env: dict[str, str], **kwargs) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", "from cdss.cli import main; main()", *args],
+        [sys.executable, "-c", "from cli import main; main()", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

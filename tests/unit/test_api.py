@@ -289,7 +289,7 @@ def test_generated_requests_conform_to_the_schema(api, client):
 def test_keys_are_managed_from_the_command_line_and_stored_as_hashes(isolated_env):
     from click.testing import CliRunner
 
-    from cdss.cli import cli
+    from cli import cli
 
     runner = CliRunner()
     created = runner.invoke(cli, ["keys", "create", "ward 7 EHR", "--scope", "read", "--scope", "ingest"])

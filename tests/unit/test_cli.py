@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cdss.cli import cli
+from cli import cli
 
 
 @pytest.fixture

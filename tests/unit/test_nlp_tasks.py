@@ -9,10 +9,10 @@ import pytest
 import spacy
 from click.testing import CliRunner
 
-from cdss.cli import cli
 from cdss.errors import InputError, SourceParseError
 from cdss.record_ids import hashed_record_id
 from cdss.types import EdgeType, NodeLabel
+from cli import cli
 from kg import Direction, build_graph, open_store
 from nlp import build_pipeline
 from nlp.corpora import read_conll, read_pubtator

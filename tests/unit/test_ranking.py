@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cdss.cli import cli
 from cdss.errors import InputError
 from cdss.settings import load_settings
+from cli import cli
 from kg import open_store
 from ranking import NOTICE, Engine, parse_case
 from ranking.config import RankingConfig

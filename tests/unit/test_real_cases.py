@@ -181,7 +181,7 @@ def test_tuning_checks_its_grid_and_cross_validates_by_diagnosis(engine):
 def test_cli_eval_cases_writes_report_misses_and_plots(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from cdss.cli import cli
+    from cli import cli
 
     graph = write_ranking_graph(tmp_path / "graph.sqlite")
     monkeypatch.setenv("CDSS_STORE", str(graph))

@@ -259,7 +259,7 @@ def temporality_command(labels: Path | None, notes: Path | None, as_json: bool) 
     from nlp.temporality import read_labels, read_notes, score_temporality
 
     settings = load_settings()
-    labels = labels or Path(__file__).resolve().parents[2] / "tests" / "data" / "temporality_labels.jsonl"
+    labels = labels or Path(__file__).resolve().parents[1] / "tests" / "data" / "temporality_labels.jsonl"
     if not labels.is_file():
         raise InputError(f"no temporality labels at {labels}: pass --labels")
     rows = read_labels(labels)

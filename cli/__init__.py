@@ -43,12 +43,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from cdss.cli.data import data
-    from cdss.cli.gnn import gnn
-    from cdss.cli.kg import kg
-    from cdss.cli.nlp import ingest, nlp
-    from cdss.cli.rank import evaluate, rank_command, related_command
-    from cdss.cli.serve import keys, serve_command
+    from cli.data import data
+    from cli.gnn import gnn
+    from cli.kg import kg
+    from cli.nlp import ingest, nlp
+    from cli.rank import evaluate, rank_command, related_command
+    from cli.serve import keys, serve_command
 
     cli.add_command(data)
     cli.add_command(kg)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from cdss.cli.render import render_merge_report, render_node, render_stats
 from cdss.settings import load_settings
+from cli.render import render_merge_report, render_node, render_stats
 
 STORE_HELP = "Graph store URL or file path (default: CDSS_STORE, else <CDSS_DATA_DIR>/graph.sqlite)."
 
