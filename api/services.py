@@ -99,13 +99,13 @@ class Services:
         self._loaded.set()
 
     def _load_once(self) -> None:
-        from ranking import Engine
+        from runtime import load_engine
 
         if self.store is None:
             self.store = open_store(self.settings.store)
         if not self.store.graph_version:
             raise NotReadyError(f"no graph at {self.store.location}: run `cdss kg build` first")
-        self.engine = Engine.load(self.store, self.settings, with_nlp=self.settings.api_nlp)
+        self.engine = load_engine(self.store, self.settings, with_nlp=self.settings.api_nlp)
 
     def start(self, *, background: bool = True) -> None:
         if background:
@@ -126,7 +126,7 @@ class Services:
 
     def readiness(self) -> dict:
         engine = self.engine
-        nlp = None if not self.settings.api_nlp else engine is not None and engine.nlp is not None
+        nlp = None if not self.settings.api_nlp else engine is not None and engine.reader is not None
         reachable = self.store is not None and self.store.ping()
         if engine is not None and not reachable:
             self.error = f"store_error: the graph store at {self.store.location} does not answer"
@@ -162,7 +162,7 @@ class Services:
         from ranking import parse_case
 
         engine = self._engine()
-        if body.text is not None and engine.nlp is None:
+        if body.text is not None and engine.reader is None:
             raise NotReadyError("this server runs without the NLP pipeline (CDSS_API_NLP=0); send findings instead")
         case = parse_case(case_from_request(body))
         with self._lock:
@@ -250,7 +250,7 @@ class Services:
         from nlp.records import RecordInput
 
         engine = self._engine()
-        if engine.nlp is None:
+        if engine.reader is None:
             raise NotReadyError("this server runs without the NLP pipeline (CDSS_API_NLP=0); it cannot ingest text")
         ids = [r.id for r in body.records]
         if len(set(ids)) != len(ids):
@@ -258,7 +258,7 @@ class Services:
         key = record_id_key(self.settings)
         ingester = Ingester(
             engine.store,
-            engine.nlp,
+            engine.reader.pipeline,
             key=key,
             max_chars=self.settings.max_text_chars,
             store_text=self.settings.store_record_text,
@@ -287,6 +287,6 @@ class Services:
             metrics = getattr(scorer, "metrics", {}) or {}
             link = {"version": scorer.version, "training": metrics.get("training")}
         nlp = None
-        if engine.nlp is not None:
-            nlp = {"version": engine.versions["nlp"], "components": list(engine.nlp.pipe_names)}
+        if engine.reader is not None:
+            nlp = {"version": engine.reader.version, "components": engine.reader.components}
         return {"versions": engine.versions, "link_model": link, "nlp_pipeline": nlp}

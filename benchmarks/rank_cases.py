@@ -23,6 +23,7 @@ from cdss.settings import load_settings
 from kg import open_store
 from ranking import Engine, parse_case
 from ranking.simulate import Simulator
+from runtime import load_engine
 
 
 def case_dicts(engine: Engine, count: int) -> list[dict]:
@@ -50,7 +51,7 @@ def main() -> None:
     settings = load_settings()
     store = open_store(args.store or settings.store)
     started = time.perf_counter()
-    engine = Engine.load(store, settings)
+    engine = load_engine(store, settings)
     print(f"engine loaded in {time.perf_counter() - started:.1f} s: {engine.knowledge.n_diseases:,} diseases")
     cases = [parse_case(c) for c in case_dicts(engine, args.cases)]
     half = len(cases) // 2

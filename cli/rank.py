@@ -18,11 +18,11 @@ BATCH = 64
 
 def _engine(store_url: str | None, *, with_nlp: bool = False):
     from kg import open_store
-    from ranking import Engine
+    from runtime import load_engine
 
     settings = load_settings()
     store = open_store(store_url or settings.store)
-    return settings, Engine.load(store, settings, with_nlp=with_nlp)
+    return settings, load_engine(store, settings, with_nlp=with_nlp)
 
 
 def _read_cases(path: Path):

@@ -2,7 +2,7 @@
 
 from ranking.case import Case, parse_case
 from ranking.config import RankingConfig, config_from_settings
-from ranking.engine import NOTICE, Engine, LinkScorer, RankResult
+from ranking.engine import NOTICE, Engine, LinkScorer, RankResult, TextReader
 
 __all__ = [
     "NOTICE",
@@ -11,6 +11,7 @@ __all__ = [
     "LinkScorer",
     "RankResult",
     "RankingConfig",
+    "TextReader",
     "config_from_settings",
     "parse_case",
 ]

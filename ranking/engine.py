@@ -1,8 +1,9 @@
 """The ranking engine: one object the API and the CLI share, loaded once per process.
 
-It holds the compiled knowledge, the treatment index and, when asked, the NLP
-pipeline and a learned link scorer; `rank` turns a case into a differential
-with treatments, contributions, evidence and the next questions to ask.
+It holds the compiled knowledge and the treatment index, and is given (never
+loads) a `TextReader` for case text and a learned `LinkScorer`: `runtime`
+wires those. `rank` turns a case into a differential with treatments,
+contributions, evidence and the next questions to ask.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from cdss import __version__
-from cdss.errors import ConfigError, GraphModelError, InputError, NotFoundError
+from cdss.errors import ConfigError, InputError, NotFoundError
 from cdss.settings import Settings
 from cdss.types import Mention, NodeLabel
 from kg.lookup import resolve
@@ -41,6 +42,15 @@ NOTICE = (
 TREATED_DIAGNOSES = 5
 HYPOTHESES = 5
 QUESTION_CANDIDATES = 5
+
+
+class TextReader(Protocol):
+    """Case text in, mentions out (the NLP pipeline, wired by `runtime`)."""
+
+    version: str
+
+    def read(self, texts: Iterable[str]) -> Iterator[list[Mention]]:
+        """The mentions of each text, in order."""
 
 
 class LinkScorer(Protocol):
@@ -101,8 +111,7 @@ class Engine:
         therapy: TherapyIndex,
         *,
         config: RankingConfig,
-        nlp=None,
-        max_text_chars: int = 1_000_000,
+        reader: TextReader | None = None,
         link_scorer: LinkScorer | None = None,
     ) -> None:
         self.store = store
@@ -110,8 +119,7 @@ class Engine:
         self.therapy = therapy
         self.config = config
         self.model = LikelihoodModel(knowledge, config)
-        self.nlp = nlp
-        self.max_text_chars = max_text_chars
+        self.reader = reader
         self.link_scorer = link_scorer
         self.labels = cxr_label_map()
         self._related: RelatedIndex | None = None
@@ -122,70 +130,39 @@ class Engine:
         store: GraphStore,
         settings: Settings,
         *,
-        with_nlp: bool = False,
-        with_links: bool = True,
         config: RankingConfig | None = None,
+        reader: TextReader | None = None,
         link_scorer: LinkScorer | None = None,
     ) -> Engine:
-        """Compile the knowledge from the store, load the learned link model when one is present for this
-        graph, and the NLP pipeline when asked."""
+        """Compile the knowledge and the treatment index from the store (`runtime.load_engine` adds the reader
+        and the link scorer from the settings)."""
         config = config or config_from_settings(settings)
         started = time.perf_counter()
         knowledge = build_knowledge(store, default_frequency=config.default_frequency)
         therapy = build_therapy(store)
-        nlp = None
-        if with_nlp:
-            from nlp import load_pipeline
-
-            nlp = load_pipeline(store, settings)
-        if link_scorer is None and with_links:
-            link_scorer = load_link_scorer(store, settings)
         log.info("ranking engine ready in %.1f s (%d diseases)", time.perf_counter() - started, knowledge.n_diseases)
-        return cls(
-            store,
-            knowledge,
-            therapy,
-            config=config,
-            nlp=nlp,
-            max_text_chars=settings.max_text_chars,
-            link_scorer=link_scorer,
-        )
+        return cls(store, knowledge, therapy, config=config, reader=reader, link_scorer=link_scorer)
 
     def with_config(self, config: RankingConfig) -> Engine:
         """The same knowledge under other parameters (for ablations)."""
         return Engine(
-            self.store,
-            self.knowledge,
-            self.therapy,
-            config=config,
-            nlp=self.nlp,
-            max_text_chars=self.max_text_chars,
-            link_scorer=self.link_scorer,
+            self.store, self.knowledge, self.therapy, config=config, reader=self.reader, link_scorer=self.link_scorer
         )
 
     @property
     def versions(self) -> dict[str, str | None]:
-        nlp_version = None
-        if self.nlp is not None:
-            from nlp import pipeline_version
-
-            nlp_version = pipeline_version(self.nlp)
         return {
             "graph": self.knowledge.graph_version,
             "ranking": f"lr-{self.config.version}",
-            "nlp": nlp_version,
+            "nlp": self.reader.version if self.reader is not None else None,
             "link_model": self.link_scorer.version if self.link_scorer is not None else None,
             "cdss": __version__,
         }
 
     def mentions(self, texts: Iterable[str]) -> Iterator[list[Mention]]:
-        if self.nlp is None:
+        if self.reader is None:
             raise ConfigError("a case has text but the NLP pipeline is not loaded")
-        from nlp.mentions import doc_mentions
-        from nlp.pipeline import annotate
-
-        for doc in annotate(self.nlp, texts, max_chars=self.max_text_chars):
-            yield doc_mentions(doc, "")
+        yield from self.reader.read(texts)
 
     def observe(self, case: Case, *, mentions: list[Mention] | None = None) -> ResolvedCase:
         """The case's observations and context (its text read by the NLP pipeline unless mentions are given);
@@ -345,20 +322,6 @@ class Engine:
             "versions": self.versions,
             "notice": NOTICE,
         }
-
-
-def load_link_scorer(store: GraphStore, settings: Settings) -> LinkScorer | None:
-    """The trained link model at `CDSS_GNN_MODEL` when there is one for this graph; otherwise None, logged."""
-    if not settings.gnn_model.is_file():
-        return None
-    try:
-        from gnn.data import cached_export
-        from gnn.score import GnnLinkScorer
-
-        return GnnLinkScorer.load(settings.gnn_model, cached_export(store, settings.data_dir / "gnn"))
-    except (ConfigError, GraphModelError, ImportError) as error:
-        log.warning("ranking without learned link scores: %s", error)
-        return None
 
 
 def _nothing_to_rank(case: Case, resolved: ResolvedCase) -> str:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ranking import Engine, parse_case
+from ranking import parse_case
 from ranking.evaluate import HEADLINE, metrics, rank_of_truth
 from ranking.simulate import Simulator
+from runtime import load_engine
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +21,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "cases.jsonl"
 def engine(real_pipeline):
     """The engine with its NLP pipeline, loaded from the cache the `real_pipeline` fixture filled."""
     store, _, settings = real_pipeline
-    return Engine.load(store, settings, with_nlp=True)
+    return load_engine(store, settings, with_nlp=True)
 
 
 def test_the_worked_examples_rank_sensibly(engine):

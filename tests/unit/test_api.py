@@ -14,7 +14,7 @@ from api.limits import RateLimiter
 from api.services import Services
 from cdss.settings import load_settings
 from kg import open_store
-from ranking import Engine
+from runtime import load_engine
 from tests.ranking_graph import write_ranking_graph
 
 MARKER = "ZQXJ-unique-marker-4417"
@@ -33,7 +33,7 @@ def api(tmp_path_factory):
     }
     app_settings = load_settings(env)
     store = open_store(str(graph))
-    engine = Engine.load(store, app_settings, with_nlp=True, with_links=False)
+    engine = load_engine(store, app_settings, with_nlp=True, with_links=False)
     services = Services(app_settings, store=store, engine=engine)
     app = create_app(app_settings, services=services)
     keys = {scope: services.keys.create(f"test {scope}", [scope])[1] for scope in ("read", "ingest", "admin")}

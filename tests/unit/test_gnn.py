@@ -162,28 +162,29 @@ def test_scores_favour_the_family_structure(export, trained):
 
 
 def test_the_ranking_engine_uses_a_trained_model_when_present(graph, export, trained, tmp_path, monkeypatch):
-    from ranking import Engine, parse_case
+    from ranking import parse_case
     from ranking.config import RankingConfig
+    from runtime import load_engine
 
     path = _save(tmp_path / "gnn.pt", export, trained)
     monkeypatch.setenv("CDSS_GNN_MODEL", str(path))
     monkeypatch.setenv("CDSS_DATA_DIR", str(tmp_path))
     with open_store(str(graph)) as store:
-        engine = Engine.load(store, load_settings(), config=RankingConfig(learned_weight=0.5))
+        engine = load_engine(store, load_settings(), config=RankingConfig(learned_weight=0.5))
         assert engine.link_scorer is not None
         answer = engine.rank(parse_case({"present": ["HP:0000000", "HP:0000001"]}), top_k=5)
         data = answer.to_dict()
         assert data["versions"]["link_model"].startswith("gnn-sage-")
         assert all("learned_log_lr" in d for d in data["diagnoses"])
         assert all(h["basis"].startswith("learned link score only") for h in data["learned_treatment_hypotheses"])
-        default = Engine.load(store, load_settings()).rank(parse_case({"present": ["HP:0000000"]})).to_dict()
+        default = load_engine(store, load_settings()).rank(parse_case({"present": ["HP:0000000"]})).to_dict()
         assert not any("learned_log_lr" in d for d in default["diagnoses"]), "diagnosis weight is off by default"
         assert default["learned_treatment_hypotheses"], "treatment hypotheses stay on"
-        without = Engine.load(store, load_settings(), with_links=False)
+        without = load_engine(store, load_settings(), with_links=False)
         assert without.rank(parse_case({"present": ["HP:0000000"]})).to_dict()["versions"]["link_model"] is None
     monkeypatch.setenv("CDSS_GNN_MODEL", str(tmp_path / "missing.pt"))
     with open_store(str(graph)) as store:
-        assert Engine.load(store, load_settings()).link_scorer is None
+        assert load_engine(store, load_settings()).link_scorer is None
 
 
 def test_held_links_are_hidden_from_training_and_message_passing(export):

@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 
 from api import create_app
+from api.models import RecommendationResponse
 from api.services import Services
 from cdss.settings import load_settings
 from kg import open_store
 from ranking import Engine
 from ranking.simulate import Simulator
+from runtime import load_engine
 from tests.ranking_graph import write_ranking_graph
 
 GOLDEN = Path(__file__).parents[1] / "data" / "golden_answers.json"
@@ -88,7 +90,7 @@ def answers(tmp_path_factory):
     }
     settings = load_settings(env)
     store = open_store(str(graph))
-    engine = Engine.load(store, settings, with_nlp=True, with_links=False)
+    engine = load_engine(store, settings, with_nlp=True, with_links=False)
     services = Services(settings, store=store, engine=engine)
     app = create_app(settings, services=services)
     token = services.keys.create("golden", ["read"])[1]
@@ -96,6 +98,8 @@ def answers(tmp_path_factory):
     out = []
     for body in HAND_CASES + _simulated_cases(engine):
         response = client.post("/v1/recommendations", json=body, headers={"Authorization": f"Bearer {token}"})
+        if response.status_code == 200:
+            RecommendationResponse.model_validate(response.get_json())  # the documented response, enforced
         out.append({"request": body, "status": response.status_code, "answer": _stable(response.get_json())})
     services.close()
     return out

@@ -1,0 +1,81 @@
+"""The one place that wires the runtime: the graph store, the NLP pipeline, the learned link scorer and the
+ranking engine, for the API, the CLI and the benchmarks alike.
+
+The ranking engine reads text through a `TextReader` and learned scores through a `LinkScorer`; it never
+loads either. This module builds them from the settings, so the libraries below (nlp, gnn, ranking) stay
+ignorant of one another.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from cdss.errors import ConfigError, GraphModelError
+from cdss.settings import Settings
+from cdss.types import Mention
+from kg.store import GraphStore
+from ranking import Engine, LinkScorer, RankingConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineReader:
+    """A spaCy pipeline of ours as the engine's `TextReader`: texts in, mentions out."""
+
+    pipeline: object
+    max_chars: int
+
+    @property
+    def version(self) -> str:
+        from nlp import pipeline_version
+
+        return pipeline_version(self.pipeline)
+
+    @property
+    def components(self) -> list[str]:
+        return list(self.pipeline.pipe_names)
+
+    def read(self, texts: Iterable[str]) -> Iterator[list[Mention]]:
+        from nlp import annotate, doc_mentions
+
+        for doc in annotate(self.pipeline, texts, max_chars=self.max_chars):
+            yield doc_mentions(doc, "")
+
+
+def load_reader(store: GraphStore, settings: Settings) -> PipelineReader:
+    """The NLP pipeline for this graph (cached per graph version), as a reader."""
+    from nlp import load_pipeline
+
+    return PipelineReader(load_pipeline(store, settings), settings.max_text_chars)
+
+
+def load_link_scorer(store: GraphStore, settings: Settings) -> LinkScorer | None:
+    """The trained link model at `CDSS_GNN_MODEL` when there is one for this graph; otherwise None, logged."""
+    if not settings.gnn_model.is_file():
+        return None
+    try:
+        from gnn.data import cached_export
+        from gnn.score import GnnLinkScorer
+
+        return GnnLinkScorer.load(settings.gnn_model, cached_export(store, settings.data_dir / "gnn"))
+    except (ConfigError, GraphModelError, ImportError) as error:
+        log.warning("ranking without learned link scores: %s", error)
+        return None
+
+
+def load_engine(
+    store: GraphStore,
+    settings: Settings,
+    *,
+    with_nlp: bool = False,
+    with_links: bool = True,
+    config: RankingConfig | None = None,
+) -> Engine:
+    """The ranking engine over the store, with the NLP pipeline when asked and the learned link scorer when one
+    was trained for this graph."""
+    reader = load_reader(store, settings) if with_nlp else None
+    scorer = load_link_scorer(store, settings) if with_links else None
+    return Engine.load(store, settings, config=config, reader=reader, link_scorer=scorer)
