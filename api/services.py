@@ -246,8 +246,8 @@ class Services:
             return engine.related(curie, limit=limit)
 
     def ingest(self, body: RecordsRequest) -> dict:
-        from nlp.ingest import Ingester
         from nlp.records import RecordInput
+        from runtime import load_ingester
 
         engine = self._engine()
         if engine.reader is None:
@@ -256,13 +256,7 @@ class Services:
         if len(set(ids)) != len(ids):
             raise InputError("record ids must be unique within one request")
         key = record_id_key(self.settings)
-        ingester = Ingester(
-            engine.store,
-            engine.reader.pipeline,
-            key=key,
-            max_chars=self.settings.max_text_chars,
-            store_text=self.settings.store_record_text,
-        )
+        ingester = load_ingester(engine.store, self.settings, engine.reader.pipeline)
         with self._lock:
             report = ingester.ingest((RecordInput(r.id, r.text) for r in body.records), show_progress=False)
         return {

@@ -16,13 +16,13 @@ import tempfile
 from itertools import chain
 from pathlib import Path
 
-from cdss.record_ids import record_id_key
 from cdss.settings import load_settings
 from kg import open_store
 from kg.stores import sqlite_path
 from nlp import load_pipeline
-from nlp.ingest import Ingester, record_edge_precision
+from nlp.ingest import record_edge_precision
 from nlp.records import RecordInput, read_csv
+from runtime import load_ingester
 
 ACI = ("train.csv", "valid.csv", "clinicalnlp_taskB_test1.csv", "clinicalnlp_taskC_test2.csv", "clef_taskC_test3.csv")
 MTS = (
@@ -60,13 +60,7 @@ def main() -> None:
         shutil.copyfile(source, copy)
         store = open_store(str(copy))
         nlp = load_pipeline(store, settings)
-        ingester = Ingester(
-            store,
-            nlp,
-            key=record_id_key(settings),
-            max_chars=settings.max_text_chars,
-            min_pair_count=args.min_pair_count,
-        )
+        ingester = load_ingester(store, settings, nlp, min_pair_count=args.min_pair_count)
         report = ingester.ingest(chain(records(args.data)))
         print(json.dumps(report.to_dict(), indent=2))
         print(f"{report.words / report.seconds:,.0f} words/s including graph writes and statistics")

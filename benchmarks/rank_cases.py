@@ -22,7 +22,7 @@ import numpy as np
 from cdss.settings import load_settings
 from kg import open_store
 from ranking import Engine, parse_case
-from ranking.simulate import Simulator
+from ranking.study.simulate import Simulator
 from runtime import load_engine
 
 

@@ -48,7 +48,7 @@ def train_command(
     store_url: str | None,
 ) -> None:
     """Train the link model on the whole graph (5% of edges held back to stop early) and save it."""
-    from gnn.experiments import train_deployed
+    from gnn.study.experiments import train_deployed
     from gnn.train import TrainConfig, pick_device
 
     settings, export = _export(store_url)
@@ -80,8 +80,8 @@ def train_command(
 @click.option("--store", "store_url", help=STORE_HELP)
 def eval_command(encoders: str, out: Path | None, as_json: bool, seed: int, store_url: str | None) -> None:
     """Models against baselines on random-edge and held-out-disease splits, plus external validation."""
-    from gnn.experiments import evaluate_all, plot_curves
     from gnn.model import ENCODERS
+    from gnn.study.experiments import evaluate_all, plot_curves
     from gnn.train import TrainConfig
 
     names = [e.strip() for e in encoders.split(",") if e.strip()]
@@ -118,7 +118,7 @@ def compare_command(
     diseases: int, hide: float, seed: int, out: Path | None, as_json: bool, store_url: str | None
 ) -> None:
     """Diagnosis and treatment ranking with and without the GNN, on the same cases and hidden links."""
-    from gnn.compare import compare_ranking
+    from gnn.study.compare import compare_ranking
     from kg import open_store
     from ranking.config import config_from_settings
 

@@ -143,7 +143,7 @@ def yield_command(path: Path | None, limit: int | None, store_url: str | None, a
     from cdss.progress import progress
     from nlp import annotate, doc_mentions, pipeline_version
     from nlp.reading_yield import record_yield, summarise_yield
-    from ranking.real_cases import read_texts
+    from ranking.study.real_cases import read_texts
 
     settings, _, pipeline = _pipeline(store_url, use_ner=not no_ner)
     path = path or settings.sources_dir / "clinical-vignettes-craftmd" / "craftmd_vignettes.jsonl"
@@ -346,21 +346,14 @@ def records_command(
     as_json: bool,
 ) -> None:
     """Ingest JSONL, CSV or a folder of .txt files; re-ingesting a record replaces its mentions."""
-    from cdss.record_ids import record_id_key
-    from nlp.ingest import Ingester
     from nlp.records import RecordInput, read_records
+    from runtime import load_ingester
 
     settings, store, pipeline = _pipeline(store_url)
     records = (
         RecordInput(id_prefix + r.id, r.text) for r in read_records(path, id_field=id_column, text_field=text_column)
     )
-    ingester = Ingester(
-        store,
-        pipeline,
-        key=record_id_key(settings),
-        max_chars=settings.max_text_chars,
-        store_text=settings.store_record_text,
-    )
+    ingester = load_ingester(store, settings, pipeline)
     report = ingester.ingest(records, batch_size=batch_size, n_process=n_process, show_progress=settings.progress)
     if as_json:
         _print_json(report.to_dict())

@@ -149,7 +149,7 @@ def diagnosis_command(
 ) -> None:
     """Simulated rare-disease patients (k findings, noise, imprecision), DDXPlus cases and ablations."""
     from ontologies.cxr import cxr_label_map
-    from ranking.evaluate import evaluate_diagnosis, plot_ranks
+    from ranking.study.evaluate import evaluate_diagnosis, plot_ranks
 
     settings, engine = _engine(store_url)
     image_findings = {f for label in cxr_label_map().values() if label.clinical for f in label.findings}
@@ -207,7 +207,7 @@ METHODS = ("cdss", "phenomizer", "funsimavg", "prior")
 
 def _eval_cases(fmt: str, path: Path | None, limit: int | None, store_url: str | None):
     """Settings, the case file, the engine (with NLP for vignettes) and the cases it holds, gold resolved."""
-    from ranking.real_cases import GoldIndex, read_phenopackets, read_vignettes
+    from ranking.study.real_cases import GoldIndex, read_phenopackets, read_vignettes
 
     settings = load_settings()
     path = path or settings.sources_dir / CASE_FILES[fmt]
@@ -246,15 +246,15 @@ def cases_command(
     """Cases somebody else wrote (phenopackets, vignettes), ranked by cdss and by baselines from the same
     observations: top-1, top-3, top-10 and MRR, micro and macro, calibration, misses."""
     from cdss.progress import progress
-    from ranking.baselines import engine_ranker, prior_ranker, similarity_ranker
     from ranking.calibration import plot_reliability
-    from ranking.real_cases import (
+    from ranking.study.baselines import engine_ranker, prior_ranker, similarity_ranker
+    from ranking.study.real_cases import (
         GOLD_MATCHING_RULES,
         calibration_of,
         evaluate_cases,
         plot_rank_histogram,
     )
-    from ranking.similarity import SimilaritySpec
+    from ranking.study.similarity import SimilaritySpec
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     unknown = sorted(set(chosen) - set(METHODS))
@@ -357,7 +357,7 @@ def tune_command(
 ) -> None:
     """Try ranking parameters on real cases, cross-validated by diagnosis, and fit the posterior's calibration."""
     from cdss.progress import progress
-    from ranking.tuning import tune
+    from ranking.study.tuning import tune
 
     try:
         parsed = json.loads(grid)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,9 +137,3 @@ def read_corpus(path: Path, fmt: str) -> list[Document]:
     if fmt == "conll":
         return read_conll(path)
     raise SourceParseError(path, None, f"unknown corpus format {fmt!r}: expected pubtator or conll")
-
-
-def iter_mentions(documents: list[Document]) -> Iterator[tuple[Document, GoldMention]]:
-    for document in documents:
-        for mention in document.mentions:
-            yield document, mention

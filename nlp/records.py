@@ -22,7 +22,8 @@ class RecordInput:
     text: str
 
 
-def _decode(data: bytes, where: str) -> str:
+def decode_utf8(data: bytes, where: str) -> str:
+    """Bytes read from a file as UTF-8 text; an error that names the place otherwise."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -32,7 +33,7 @@ def _decode(data: bytes, where: str) -> str:
 def read_jsonl(path: Path, *, id_field: str = "id", text_field: str = "text") -> Iterator[RecordInput]:
     with path.open("rb") as handle:
         for lineno, raw in enumerate(handle, start=1):
-            line = _decode(raw, f"{path}:{lineno}").strip()
+            line = decode_utf8(raw, f"{path}:{lineno}").strip()
             if not line:
                 continue
             try:
@@ -46,7 +47,7 @@ def read_jsonl(path: Path, *, id_field: str = "id", text_field: str = "text") ->
 
 def read_csv(path: Path, *, id_field: str = "id", text_field: str = "text") -> Iterator[RecordInput]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    text = _decode(path.read_bytes(), str(path))
+    text = decode_utf8(path.read_bytes(), str(path))
     reader = csv.DictReader(text.splitlines(keepends=True))
     missing = [c for c in (id_field, text_field) if c not in (reader.fieldnames or [])]
     if missing:
@@ -60,7 +61,7 @@ def read_csv(path: Path, *, id_field: str = "id", text_field: str = "text") -> I
 
 def read_folder(path: Path) -> Iterator[RecordInput]:
     for file in sorted(path.glob("*.txt")):
-        yield RecordInput(file.stem, _decode(file.read_bytes(), str(file)))
+        yield RecordInput(file.stem, decode_utf8(file.read_bytes(), str(file)))
 
 
 def _record(record_id: object, text: object, where: str, id_field: str, text_field: str) -> RecordInput:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cdss.errors import InputError
 from cdss.types import Mention
-from nlp.records import _decode
+from nlp.records import decode_utf8
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class Trap:
 
 def read_traps(path: Path) -> Iterator[Trap]:
     for lineno, raw in enumerate(path.read_bytes().splitlines(), start=1):
-        line = _decode(raw, f"{path}:{lineno}").strip()
+        line = decode_utf8(raw, f"{path}:{lineno}").strip()
         if not line:
             continue
         try:

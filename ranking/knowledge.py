@@ -89,7 +89,8 @@ class EdgeEvidence:
         return out
 
 
-def _evidence(edge) -> EdgeEvidence:
+def edge_evidence(edge) -> EdgeEvidence:
+    """An edge's provenance and frequency, as an answer cites it."""
     frequency = edge.attributes.get("frequency")
     return EdgeEvidence(
         type=str(edge.type),
@@ -199,19 +200,19 @@ def build_knowledge(
         frequency = edge.attributes.get("frequency")
         if isinstance(frequency, int | float) and frequency <= 0:
             # Seen in none of the patients studied: as good as a curated exclusion.
-            exclusion_edges[key].append(_evidence(edge))
+            exclusion_edges[key].append(edge_evidence(edge))
             continue
         # A statement without a frequency still says the finding is typical: it counts at the default,
         # so a survey's low reason-for-visit share cannot outvote a curated "present" from another source.
         frequencies[key].append(float(frequency) if isinstance(frequency, int | float) else default_frequency)
-        annotation_edges[key].append(_evidence(edge))
+        annotation_edges[key].append(edge_evidence(edge))
         sex = edge.attributes.get("sex")
         given = sex if isinstance(sex, list) else [sex] if sex else []
         sexes[key].update(SEX_CODES.get(str(s).lower(), 0) for s in given)
     for edge in store.iter_edges(edge_type=EdgeType.EXCLUDES_FINDING):
         finding = finding_index.get(edge.end)
         if finding is not None and not edge.attributes.get("contradicted"):
-            exclusion_edges[(edge.start, finding)].append(_evidence(edge))
+            exclusion_edges[(edge.start, finding)].append(edge_evidence(edge))
     all_diseases = {c.id: c for c in store.iter_nodes(label=NodeLabel.DISEASE)}
     for (disease, finding), evidence in _same_conditions(all_diseases.values(), findings, version).items():
         key = (disease, finding_index[finding])

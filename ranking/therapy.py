@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from cdss.types import Concept, Edge, EdgeType, NodeLabel
 from kg.store import GraphStore
 from ontologies.mappings import mapping_rows
-from ranking.knowledge import EdgeEvidence, _evidence
+from ranking.knowledge import EdgeEvidence, edge_evidence
 
 INDICATIONS = (EdgeType.TREATS, EdgeType.PALLIATES)
 NON_THERAPEUTIC = "non_therapeutic.tsv"
@@ -110,7 +110,7 @@ def build_therapy(store: GraphStore) -> TherapyIndex:
     for edge_type in INDICATIONS:
         for edge in store.iter_edges(edge_type=edge_type):
             key = (edge.end, edge.start, str(edge_type))
-            grouped[key].append(_evidence(edge))
+            grouped[key].append(edge_evidence(edge))
             grades[key] = max(grades.get(key, LABEL), grade_of(edge))
     by_disease: dict[str, list[Indication]] = defaultdict(list)
     for (disease, drug, relation), evidence in sorted(grouped.items()):
@@ -121,11 +121,11 @@ def build_therapy(store: GraphStore) -> TherapyIndex:
     index.drugs_of = {d: frozenset(i.drug for i in items) for d, items in by_disease.items()}
     contraindicated: dict[str, dict[str, list[EdgeEvidence]]] = defaultdict(lambda: defaultdict(list))
     for edge in store.iter_edges(edge_type=EdgeType.CONTRAINDICATED_FOR):
-        contraindicated[edge.end][edge.start].append(_evidence(edge))
+        contraindicated[edge.end][edge.start].append(edge_evidence(edge))
     index.contraindicated = {d: {k: tuple(v) for k, v in drugs.items()} for d, drugs in contraindicated.items()}
     not_indicated: dict[tuple[str, str], list[EdgeEvidence]] = defaultdict(list)
     for edge in store.iter_edges(edge_type=EdgeType.NOT_INDICATED_FOR):
-        not_indicated[(edge.start, edge.end)].append(_evidence(edge))
+        not_indicated[(edge.start, edge.end)].append(edge_evidence(edge))
     index.not_indicated = {k: tuple(v) for k, v in not_indicated.items()}
     diseases = {c.id: c.name for c in store.iter_nodes(label=NodeLabel.DISEASE)}
     parents: dict[str, list[str]] = defaultdict(list)

@@ -79,3 +79,13 @@ def load_engine(
     reader = load_reader(store, settings) if with_nlp else None
     scorer = load_link_scorer(store, settings) if with_links else None
     return Engine.load(store, settings, config=config, reader=reader, link_scorer=scorer)
+
+
+def load_ingester(store: GraphStore, settings: Settings, pipeline, **options):
+    """The records ingester with the settings' record-id key, text limit and text-storage choice (for the API,
+    `cdss ingest records` and the benchmark alike); `options` pass to `nlp.ingest.Ingester`."""
+    from cdss.record_ids import record_id_key
+    from nlp.ingest import Ingester
+
+    options = {"store_text": settings.store_record_text, **options}
+    return Ingester(store, pipeline, key=record_id_key(settings), max_chars=settings.max_text_chars, **options)

@@ -6,9 +6,6 @@ from collections.abc import Iterable, Mapping
 
 from cdss.types import PropertyValue
 
-# Our value kinds, widest last: a column that holds several kinds is stored as the widest.
-SCALAR_KINDS = ("boolean", "long", "double", "string")
-
 
 def value_kind(value: PropertyValue) -> str | None:
     """`boolean`, `long`, `double`, `string`, or the same with `[]` for lists; None for null."""

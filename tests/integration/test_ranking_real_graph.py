@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ranking import parse_case
-from ranking.evaluate import HEADLINE, metrics, rank_of_truth
-from ranking.simulate import Simulator
+from ranking.study.evaluate import HEADLINE, metrics, rank_of_truth
+from ranking.study.simulate import Simulator
 from runtime import load_engine
 
 pytestmark = pytest.mark.integration

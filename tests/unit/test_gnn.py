@@ -10,9 +10,9 @@ from cdss.errors import ConfigError, GraphModelError
 from cdss.settings import load_settings
 from gnn.checkpoint import load_checkpoint, save_checkpoint
 from gnn.data import DIAGNOSIS, NON_INDICATIONS, PALLIATION, TARGETS, TREATMENT, export_graph, reverse
-from gnn.evaluate import DegreeScorer, ModelScorer, NeighbourScorer, evaluate_scorers, external_metrics
 from gnn.score import GnnLinkScorer
 from gnn.splits import disease_holdout_split, external_split, held_links_split, random_edge_split
+from gnn.study.evaluate import DegreeScorer, ModelScorer, NeighbourScorer, evaluate_scorers, external_metrics
 from gnn.train import TrainConfig, embeddings, graph_tensors, train_link_model
 from kg import open_store
 from tests.gnn_graph import FAMILIES, write_gnn_graph
@@ -200,7 +200,7 @@ def test_held_links_are_hidden_from_training_and_message_passing(export):
 
 
 def test_the_comparison_ranks_the_same_cases_with_and_without_the_gnn(graph, export):
-    from gnn.compare import compare_ranking, hidden_annotations
+    from gnn.study.compare import compare_ranking, hidden_annotations
     from ranking.config import RankingConfig
     from ranking.knowledge import build_knowledge
 
@@ -234,7 +234,7 @@ def test_the_export_becomes_pyg_hetero_data_with_reverse_relations(export):
 
 
 def test_the_full_evaluation_compares_every_method_on_every_split(export):
-    from gnn.experiments import evaluate_all
+    from gnn.study.experiments import evaluate_all
 
     report, curves = evaluate_all(
         export, encoders=("sage", "gat"), config=TrainConfig(hidden=16, max_epochs=3), log=str

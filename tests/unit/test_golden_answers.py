@@ -21,7 +21,7 @@ from api.services import Services
 from cdss.settings import load_settings
 from kg import open_store
 from ranking import Engine
-from ranking.simulate import Simulator
+from ranking.study.simulate import Simulator
 from runtime import load_engine
 from tests.ranking_graph import write_ranking_graph
 

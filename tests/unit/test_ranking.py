@@ -395,7 +395,7 @@ def test_related_cli(graph, monkeypatch):
 
 
 def test_simulated_cases_follow_the_protocol(engine):
-    from ranking.simulate import Simulator
+    from ranking.study.simulate import Simulator
 
     simulator = Simulator(engine.knowledge, seed=3)
     cases = simulator.rare_cases(diseases=10, k=2, noise=1, imprecision=0.0, negatives=1)
@@ -410,7 +410,7 @@ def test_simulated_cases_follow_the_protocol(engine):
 
 
 def test_evaluation_reports_every_table(engine, tmp_path):
-    from ranking.evaluate import evaluate_diagnosis, plot_ranks
+    from ranking.study.evaluate import evaluate_diagnosis, plot_ranks
 
     report = evaluate_diagnosis(
         engine.knowledge, engine.config, diseases=5, per_condition=2, image_findings={"HP:0032177"}

@@ -13,11 +13,11 @@ from cdss.settings import load_settings
 from cdss.types import Concept, NodeLabel
 from kg import open_store
 from ranking import Engine, parse_case
-from ranking.baselines import engine_ranker, prior_ranker, similarity_ranker
 from ranking.calibration import fit, posterior, reliability
 from ranking.case import Case
 from ranking.config import RankingConfig
-from ranking.real_cases import (
+from ranking.study.baselines import engine_ranker, prior_ranker, similarity_ranker
+from ranking.study.real_cases import (
     EvalCase,
     GoldIndex,
     Ranked,
@@ -27,7 +27,7 @@ from ranking.real_cases import (
     read_vignettes,
     summarise,
 )
-from ranking.similarity import SimilarityModel, SimilaritySpec
+from ranking.study.similarity import SimilarityModel, SimilaritySpec
 from tests.ranking_graph import write_ranking_graph
 
 DISEASES = [
@@ -139,7 +139,7 @@ def test_calibration_measures_and_fits():
 
 
 def test_calibration_of_reads_the_top_probability():
-    from ranking.real_cases import CaseResult
+    from ranking.study.real_cases import CaseResult
 
     case = EvalCase("a", Case(id="a"), frozenset({"D:1"}), "d", "d")
     results = [CaseResult(case, {"m": Ranked((("D:1", 1, 0.8), ("D:2", 2, 0.1)))})]
@@ -148,7 +148,7 @@ def test_calibration_of_reads_the_top_probability():
 
 
 def test_tuning_checks_its_grid_and_cross_validates_by_diagnosis(engine):
-    from ranking.tuning import fold_of, grid_points, tune
+    from ranking.study.tuning import fold_of, grid_points, tune
 
     with pytest.raises(InputError, match="unknown ranking parameter"):
         grid_points({"absent_wieght": [0.0]})

@@ -21,7 +21,7 @@ from ranking.diagnosis import score_observations
 from ranking.evidence import IMAGE
 from ranking.knowledge import Knowledge
 from ranking.likelihood import LikelihoodModel
-from ranking.simulate import SimulatedCase, Simulator
+from ranking.study.simulate import SimulatedCase, Simulator
 
 TOPS = (1, 3, 10)
 RARE_GRID = {"k": (1, 3, 5, 10), "noise": (0, 1, 2), "imprecision": (0.0, 0.5)}

@@ -4,7 +4,7 @@
 - `prior only`: diseases by their prior alone (visit shares, the tier rule); a
   floor any method that reads the findings must clear.
 - `phenomizer` and `funsimavg`: semantic similarity (Resnik) of the present
-  findings, over the same graph and IS_A closure (`ranking.similarity`): the
+  findings, over the same graph and IS_A closure (`ranking.study.similarity`): the
   patient-side best-match average Phenomizer ranks by, and funSimAvg.
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 from cdss.errors import InputError
 from cdss.types import Mention
 from ranking.engine import Engine
-from ranking.real_cases import DEPTH, EvalCase, Ranked, Ranker
-from ranking.similarity import SimilarityModel, SimilaritySpec
+from ranking.study.real_cases import DEPTH, EvalCase, Ranked, Ranker
+from ranking.study.similarity import SimilarityModel, SimilaritySpec
 
 
 def _ordered(ids: list[str], scores: np.ndarray, depth: int) -> Ranked:

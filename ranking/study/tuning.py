@@ -26,7 +26,7 @@ from ranking.diagnosis import SEX_CODE, negative_share, score_observations
 from ranking.evidence import Observation
 from ranking.knowledge import Knowledge
 from ranking.likelihood import LikelihoodModel
-from ranking.real_cases import DEPTH, EvalCase, summarise
+from ranking.study.real_cases import DEPTH, EvalCase, summarise
 
 FOLDS = 5
 

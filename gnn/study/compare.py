@@ -32,10 +32,10 @@ from gnn.train import DEFAULT_TRAINING, TrainConfig, train_link_model
 from kg.store import GraphStore
 from ranking.config import RankingConfig
 from ranking.diagnosis import score_observations
-from ranking.evaluate import HEADLINE, metrics
 from ranking.knowledge import Knowledge, build_knowledge
 from ranking.likelihood import LikelihoodModel
-from ranking.simulate import SimulatedCase, Simulator
+from ranking.study.evaluate import HEADLINE, metrics
+from ranking.study.simulate import SimulatedCase, Simulator
 
 WEIGHTS = (0.25, 0.5, 1.0)
 HITS = (5, 10)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from gnn.checkpoint import save_checkpoint
 from gnn.data import GraphExport
-from gnn.evaluate import (
+from gnn.splits import Split, disease_holdout_split, external_split, hard_negatives, random_edge_split
+from gnn.study.evaluate import (
     DegreeScorer,
     ModelScorer,
     NeighbourScorer,
@@ -31,7 +32,6 @@ from gnn.evaluate import (
     hard_negative_report,
     link_metrics,
 )
-from gnn.splits import Split, disease_holdout_split, external_split, hard_negatives, random_edge_split
 from gnn.train import DEFAULT_TRAINING, TrainConfig, TrainResult, embeddings, train_link_model
 
 Log = Callable[[str], None]
