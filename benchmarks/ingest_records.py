@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cdss.settings import load_settings
 from kg import open_store
-from kg.stores import sqlite_path
+from kg.store_urls import sqlite_path
 from nlp import load_pipeline
 from nlp.ingest import record_edge_precision
 from nlp.records import RecordInput, read_csv

@@ -17,7 +17,7 @@ from cdss.progress import progress
 from cdss.types import NodeLabel
 from kg.assembly import SourceSummary, assemble
 from kg.store import META_BUILT_AT, META_GRAPH_VERSION, META_SOURCES
-from kg.stores import building_store
+from kg.store_urls import building_store
 from kg.version import graph_version
 from ontologies import CANONICAL_PREFIXES, GRAPH_SOURCES, MERGE_RULES, SourceData, SourceSpec
 

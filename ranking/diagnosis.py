@@ -5,7 +5,7 @@
 
 normalised over every disease the graph annotates. Findings are treated as
 independent given the disease, as in LIRICAL; a case that repeats one finding
-in several words counts it once (see `ranking.evidence`).
+in several words counts it once (see `ranking.observations`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ranking.calibration import posterior as calibrated
+from ranking.closure import row
 from ranking.config import RankingConfig
-from ranking.evidence import Observation
 from ranking.knowledge import EdgeEvidence
 from ranking.likelihood import LikelihoodModel, Match
-from ranking.ontology import row
+from ranking.observations import Observation
 
 SEX_CODE = {"male": 1, "female": 2}
 

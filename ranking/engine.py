@@ -26,11 +26,11 @@ from ontologies.cxr import cxr_label_map
 from ranking.case import Case
 from ranking.config import RankingConfig, config_from_settings
 from ranking.diagnosis import Diagnosis, contributions, next_questions, score_observations, top_diseases
-from ranking.evidence import ResolvedCase, resolve_case
 from ranking.knowledge import Knowledge, build_knowledge
 from ranking.likelihood import LikelihoodModel
+from ranking.observations import ResolvedCase, resolve_case
 from ranking.related import RelatedIndex, build_related_index, related_diseases
-from ranking.therapy import TherapyIndex, build_therapy
+from ranking.treatment_index import TherapyIndex, build_therapy
 from ranking.treatments import Leading, treatment_options
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ from cdss.errors import GraphModelError
 from cdss.text import normalize_term
 from cdss.types import Concept, EdgeType, NodeLabel
 from kg.store import GraphStore
+from ranking.closure import ancestor_closure
 from ranking.config import COMMON, DDXPLUS, RARE, RankingConfig
-from ranking.ontology import ancestor_closure
 from ranking.priors import PriorTable
 
 CURATED_EXCLUDED_SOURCES = frozenset({"records"})
@@ -176,83 +176,25 @@ def build_knowledge(
     version = store.graph_version
     if version is None:
         raise GraphModelError("the graph has no version: rebuild it with `cdss kg build`")
-    findings = sorted(store.iter_nodes(label=NodeLabel.FINDING), key=lambda c: c.id)
-    finding_index = {c.id: i for i, c in enumerate(findings)}
-    parents: list[list[int]] = [[] for _ in findings]
-    disease_parents: dict[str, list[str]] = defaultdict(list)
-    for edge in store.iter_edges(edge_type=EdgeType.IS_A):
-        child, parent = finding_index.get(edge.start), finding_index.get(edge.end)
-        if child is not None and parent is not None:
-            parents[child].append(parent)
-        elif child is None and parent is None:
-            disease_parents[edge.start].append(edge.end)
-    ancestors = ancestor_closure(parents)
-
-    frequencies: dict[tuple[str, int], list[float]] = defaultdict(list)
-    sexes: dict[tuple[str, int], set[int]] = defaultdict(set)
-    annotation_edges: dict[tuple[str, int], list[EdgeEvidence]] = defaultdict(list)
-    exclusion_edges: dict[tuple[str, int], list[EdgeEvidence]] = defaultdict(list)
-    for edge in store.iter_edges(edge_type=EdgeType.HAS_FINDING):
-        finding = finding_index.get(edge.end)
-        if finding is None or edge.provenance.source in CURATED_EXCLUDED_SOURCES or (edge.start, edge.end) in leave_out:
-            continue
-        key = (edge.start, finding)
-        frequency = edge.attributes.get("frequency")
-        if isinstance(frequency, int | float) and frequency <= 0:
-            # Seen in none of the patients studied: as good as a curated exclusion.
-            exclusion_edges[key].append(edge_evidence(edge))
-            continue
-        # A statement without a frequency still says the finding is typical: it counts at the default,
-        # so a survey's low reason-for-visit share cannot outvote a curated "present" from another source.
-        frequencies[key].append(float(frequency) if isinstance(frequency, int | float) else default_frequency)
-        annotation_edges[key].append(edge_evidence(edge))
-        sex = edge.attributes.get("sex")
-        given = sex if isinstance(sex, list) else [sex] if sex else []
-        sexes[key].update(SEX_CODES.get(str(s).lower(), 0) for s in given)
-    for edge in store.iter_edges(edge_type=EdgeType.EXCLUDES_FINDING):
-        finding = finding_index.get(edge.end)
-        if finding is not None and not edge.attributes.get("contradicted"):
-            exclusion_edges[(edge.start, finding)].append(edge_evidence(edge))
+    findings, finding_index, ancestors, disease_parents = _finding_hierarchy(store)
     all_diseases = {c.id: c for c in store.iter_nodes(label=NodeLabel.DISEASE)}
+    gathered = _gather_annotations(store, finding_index, default_frequency=default_frequency, leave_out=leave_out)
     for (disease, finding), evidence in _same_conditions(all_diseases.values(), findings, version).items():
         key = (disease, finding_index[finding])
-        if key not in annotation_edges:
-            frequencies[key].append(1.0)
-        annotation_edges[key].append(evidence)
+        if key not in gathered.annotation_edges:
+            gathered.frequencies[key].append(1.0)
+        gathered.annotation_edges[key].append(evidence)
 
-    disease_ids = sorted({d for d, _ in annotation_edges})
+    disease_ids = sorted({d for d, _ in gathered.annotation_edges})
     disease_index = {d: i for i, d in enumerate(disease_ids)}
     concepts = {d: all_diseases[d] for d in disease_ids if d in all_diseases}
-    keys = sorted(annotation_edges, key=lambda k: (disease_index[k[0]], k[1]))
-    rows = np.array([disease_index[d] for d, _ in keys], dtype=np.int64)
-    cols = np.array([f for _, f in keys], dtype=np.int64)
-    values = np.array([max(frequencies[k]) for k in keys])
-    sex_values = np.array([next(iter(sexes[k])) if len(sexes[k]) == 1 else 0 for k in keys], dtype=np.int8)
-    shape = (len(disease_ids), len(findings))
-    annotations = sparse.csr_matrix((values, (rows, cols)), shape=shape)
-    # Sex codes ride in a twin matrix, offset by one so that "any sex" is stored too.
-    sex_matrix = sparse.csr_matrix((sex_values.astype(np.int16) + 1, (rows, cols)), shape=shape)
-    excluded = [(disease_index[d], f) for d, f in exclusion_edges if d in disease_index]
-    exclusions = sparse.csr_matrix(
-        (np.ones(len(excluded), dtype=np.int8), ([d for d, _ in excluded], [f for _, f in excluded])), shape=shape
-    )
-
+    annotations, sex_csc, exclusions = _matrices(gathered, disease_index, len(findings))
     has_term = (annotations.astype(bool).astype(np.int32) @ ancestors.astype(bool).astype(np.int32)).astype(bool)
     counts = np.asarray(has_term.sum(axis=0)).ravel()
     background = np.clip(counts / max(len(disease_ids), 1), 0.5 / max(len(disease_ids), 1), 1.0)
-    onset = np.full(len(disease_ids), np.nan)
-    for i, disease in enumerate(disease_ids):
-        concept = concepts.get(disease)
-        course = concept.attributes.get("clinical_course") if concept else None
-        ages = [ONSET_YEARS[t] for t in (course or []) if t in ONSET_YEARS]
-        if ages:
-            onset[i] = min(ages)
     tiers = [disease_tier(concepts[d]) if d in concepts else RARE for d in disease_ids]
     csc = annotations.tocsc()
     csc.sort_indices()
-    sex_csc = sex_matrix.tocsc()
-    sex_csc.sort_indices()
-    sex_csc.data = sex_csc.data - 1
     return Knowledge(
         graph_version=version,
         finding_ids=[c.id for c in findings],
@@ -270,20 +212,116 @@ def build_knowledge(
         askable=np.array([c.attributes.get("evidence_kind") not in NOT_ASKABLE_KINDS for c in findings], dtype=bool),
         tiers=tiers,
         priors=PriorTable(disease_ids, all_diseases, disease_parents, tiers),
-        urgent={
-            i: {
-                "reason": str(c.attributes.get("urgent_reason", "")),
-                "citation": str(c.attributes.get("urgent_citation", "")),
-            }
-            for i, d in enumerate(disease_ids)
-            if (c := concepts.get(d)) is not None and c.attributes.get("urgent")
-        },
-        onset_years=onset,
-        annotation_edges={(disease_index[d], f): tuple(v) for (d, f), v in annotation_edges.items()},
+        urgent=_urgent(disease_ids, concepts),
+        onset_years=_onset_years(disease_ids, concepts),
+        annotation_edges={(disease_index[d], f): tuple(v) for (d, f), v in gathered.annotation_edges.items()},
         exclusion_edges={
-            (disease_index[d], f): tuple(v) for (d, f), v in exclusion_edges.items() if d in disease_index
+            (disease_index[d], f): tuple(v) for (d, f), v in gathered.exclusion_edges.items() if d in disease_index
         },
     )
+
+
+def _finding_hierarchy(store: GraphStore):
+    """Findings sorted by id, their index, the ancestor closure, and each disease's parents."""
+    findings = sorted(store.iter_nodes(label=NodeLabel.FINDING), key=lambda c: c.id)
+    finding_index = {c.id: i for i, c in enumerate(findings)}
+    parents: list[list[int]] = [[] for _ in findings]
+    disease_parents: dict[str, list[str]] = defaultdict(list)
+    for edge in store.iter_edges(edge_type=EdgeType.IS_A):
+        child, parent = finding_index.get(edge.start), finding_index.get(edge.end)
+        if child is not None and parent is not None:
+            parents[child].append(parent)
+        elif child is None and parent is None:
+            disease_parents[edge.start].append(edge.end)
+    return findings, finding_index, ancestor_closure(parents), disease_parents
+
+
+@dataclass
+class _Gathered:
+    """Per (disease, finding index): the frequencies stated, the sexes, and the edges for and against."""
+
+    frequencies: dict[tuple[str, int], list[float]] = field(default_factory=lambda: defaultdict(list))
+    sexes: dict[tuple[str, int], set[int]] = field(default_factory=lambda: defaultdict(set))
+    annotation_edges: dict[tuple[str, int], list[EdgeEvidence]] = field(default_factory=lambda: defaultdict(list))
+    exclusion_edges: dict[tuple[str, int], list[EdgeEvidence]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _gather_annotations(
+    store: GraphStore,
+    finding_index: dict[str, int],
+    *,
+    default_frequency: float,
+    leave_out: frozenset[tuple[str, str]],
+) -> _Gathered:
+    out = _Gathered()
+    for edge in store.iter_edges(edge_type=EdgeType.HAS_FINDING):
+        finding = finding_index.get(edge.end)
+        if finding is None or edge.provenance.source in CURATED_EXCLUDED_SOURCES or (edge.start, edge.end) in leave_out:
+            continue
+        key = (edge.start, finding)
+        frequency = edge.attributes.get("frequency")
+        if isinstance(frequency, int | float) and frequency <= 0:
+            # Seen in none of the patients studied: as good as a curated exclusion.
+            out.exclusion_edges[key].append(edge_evidence(edge))
+            continue
+        # A statement without a frequency still says the finding is typical: it counts at the default,
+        # so a survey's low reason-for-visit share cannot outvote a curated "present" from another source.
+        out.frequencies[key].append(float(frequency) if isinstance(frequency, int | float) else default_frequency)
+        out.annotation_edges[key].append(edge_evidence(edge))
+        sex = edge.attributes.get("sex")
+        given = sex if isinstance(sex, list) else [sex] if sex else []
+        out.sexes[key].update(SEX_CODES.get(str(s).lower(), 0) for s in given)
+    for edge in store.iter_edges(edge_type=EdgeType.EXCLUDES_FINDING):
+        finding = finding_index.get(edge.end)
+        if finding is not None and not edge.attributes.get("contradicted"):
+            out.exclusion_edges[(edge.start, finding)].append(edge_evidence(edge))
+    return out
+
+
+def _matrices(gathered: _Gathered, disease_index: dict[str, int], n_findings: int):
+    """diseases x findings: annotation frequencies (CSR), their sex codes (sorted CSC), exclusions (CSR)."""
+    keys = sorted(gathered.annotation_edges, key=lambda k: (disease_index[k[0]], k[1]))
+    rows = np.array([disease_index[d] for d, _ in keys], dtype=np.int64)
+    cols = np.array([f for _, f in keys], dtype=np.int64)
+    values = np.array([max(gathered.frequencies[k]) for k in keys])
+    sexes = gathered.sexes
+    sex_values = np.array([next(iter(sexes[k])) if len(sexes[k]) == 1 else 0 for k in keys], dtype=np.int8)
+    shape = (len(disease_index), n_findings)
+    annotations = sparse.csr_matrix((values, (rows, cols)), shape=shape)
+    # Sex codes ride in a twin matrix, offset by one so that "any sex" is stored too.
+    sex_matrix = sparse.csr_matrix((sex_values.astype(np.int16) + 1, (rows, cols)), shape=shape)
+    sex_csc = sex_matrix.tocsc()
+    sex_csc.sort_indices()
+    sex_csc.data = sex_csc.data - 1
+    excluded = [(disease_index[d], f) for d, f in gathered.exclusion_edges if d in disease_index]
+    exclusions = sparse.csr_matrix(
+        (np.ones(len(excluded), dtype=np.int8), ([d for d, _ in excluded], [f for _, f in excluded])), shape=shape
+    )
+    return annotations, sex_csc, exclusions
+
+
+def _onset_years(disease_ids: list[str], concepts: dict) -> np.ndarray:
+    """The earliest onset each disease is annotated with, in years (NaN when none)."""
+    onset = np.full(len(disease_ids), np.nan)
+    for i, disease in enumerate(disease_ids):
+        concept = concepts.get(disease)
+        course = concept.attributes.get("clinical_course") if concept else None
+        ages = [ONSET_YEARS[t] for t in (course or []) if t in ONSET_YEARS]
+        if ages:
+            onset[i] = min(ages)
+    return onset
+
+
+def _urgent(disease_ids: list[str], concepts: dict) -> dict[int, dict[str, str]]:
+    """Can't-miss diseases by index, with the reason and citation."""
+    return {
+        i: {
+            "reason": str(c.attributes.get("urgent_reason", "")),
+            "citation": str(c.attributes.get("urgent_citation", "")),
+        }
+        for i, d in enumerate(disease_ids)
+        if (c := concepts.get(d)) is not None and c.attributes.get("urgent")
+    }
 
 
 def _same_conditions(diseases, findings, graph_version: str) -> dict[tuple[str, str], EdgeEvidence]:

@@ -46,9 +46,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from ranking.closure import gather_columns, row
 from ranking.config import RankingConfig
 from ranking.knowledge import Knowledge
-from ranking.ontology import gather_columns, row
 
 RELATED_CACHE = 1024
 UNEXPLAINED_MIN, UNEXPLAINED_MAX = 0.05, 0.9

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ranking.knowledge import Knowledge
-from ranking.therapy import TherapyIndex
+from ranking.treatment_index import TherapyIndex
 
 WEIGHTS = {"findings": 0.6, "treatments": 0.25, "hierarchy": 0.15}
 CANDIDATES_BY_FINDINGS = 200

@@ -3,7 +3,7 @@
 A drug the graph says treats (or palliates) a leading diagnosis is offered
 for that diagnosis; if the diagnosis has none, its parents' indications are
 offered, marked as such. An option's score is the diagnosis's share times
-its evidence grade (`ranking.therapy.Grade`): guideline first-line and
+its evidence grade (`ranking.treatment_index.Grade`): guideline first-line and
 physician-curated indications come before drug-label ones, and every option
 says which it is. Left out, each with the reason: drugs contraindicated in a
 known condition of the patient, pairs a curated source calls a
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ranking.therapy import Indication, TherapyIndex
+from ranking.treatment_index import Indication, TherapyIndex
 
 PARENT_DISCOUNT = 0.5
 

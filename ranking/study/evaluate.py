@@ -18,9 +18,9 @@ import numpy as np
 from cdss.progress import progress
 from ranking.config import RankingConfig
 from ranking.diagnosis import score_observations
-from ranking.evidence import IMAGE
 from ranking.knowledge import Knowledge
 from ranking.likelihood import LikelihoodModel
+from ranking.observations import IMAGE
 from ranking.study.simulate import SimulatedCase, Simulator
 
 TOPS = (1, 3, 10)

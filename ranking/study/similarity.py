@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from ranking.closure import row
 from ranking.knowledge import Knowledge
-from ranking.ontology import row
 
 MEASURES = ("resnik", "lin")
 AGGREGATES = ("funsimavg", "bma_patient")

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ranking.closure import row
 from ranking.config import DDXPLUS, RARE
-from ranking.evidence import IMAGE, STATED, Observation
 from ranking.knowledge import IDENTITY, Knowledge
-from ranking.ontology import row
+from ranking.observations import IMAGE, STATED, Observation
 
 
 @dataclass(frozen=True, slots=True)

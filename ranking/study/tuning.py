@@ -23,9 +23,9 @@ from cdss.errors import InputError
 from ranking.calibration import fit, posterior, reliability
 from ranking.config import RankingConfig
 from ranking.diagnosis import SEX_CODE, negative_share, score_observations
-from ranking.evidence import Observation
 from ranking.knowledge import Knowledge
 from ranking.likelihood import LikelihoodModel
+from ranking.observations import Observation
 from ranking.study.real_cases import DEPTH, EvalCase, summarise
 
 FOLDS = 5

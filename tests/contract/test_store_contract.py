@@ -13,7 +13,7 @@ import pytest
 
 from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
 from kg.store import Direction, GraphStore
-from kg.stores import open_store
+from kg.store_urls import open_store
 
 PROV = Provenance(source="test", version="1", license="CC0", evidence=("TAS",), references=("PMID:1",))
 

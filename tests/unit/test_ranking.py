@@ -14,11 +14,11 @@ from cdss.settings import load_settings
 from cli import cli
 from kg import open_store
 from ranking import NOTICE, Engine, parse_case
+from ranking.closure import ancestor_closure
 from ranking.config import RankingConfig
-from ranking.evidence import Observation
 from ranking.knowledge import IDENTITY
 from ranking.likelihood import EXACT, EXCLUDED, MORE_GENERAL, MORE_SPECIFIC, UNEXPLAINED
-from ranking.ontology import ancestor_closure
+from ranking.observations import Observation
 from tests.ranking_graph import write_ranking_graph
 
 
@@ -350,7 +350,7 @@ def test_observations_from_text_follow_their_assertions(engine):
 
 
 def test_a_stated_finding_beats_the_same_finding_in_the_text(engine):
-    from ranking.evidence import resolve_case
+    from ranking.observations import resolve_case
 
     case = parse_case({"absent": ["HP:0001945"], "image_findings": [{"label": "HP:0001945", "probability": 0.7}]})
     resolved = resolve_case(case, engine.store, labels=engine.labels)
