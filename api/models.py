@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,7 +20,9 @@ class FindingIn(Strict):
 
 
 class ImageFindingIn(Strict):
-    label: str = Field(min_length=1, max_length=200, description="An image model's label, or a finding CURIE.")
+    label: str = Field(
+        min_length=1, max_length=200, pattern=r"\S", description="An image model's label, or a finding CURIE."
+    )
     probability: float = Field(ge=0.0, le=1.0)
     model: str = Field("", max_length=200, description="The image model that produced it.")
 
@@ -29,7 +31,9 @@ class RecommendationRequest(Strict):
     text: str | None = Field(None, max_length=200_000, description="Free-text note; never logged or stored.")
     findings: list[FindingIn] = Field(default_factory=list, max_length=500)
     image_findings: list[ImageFindingIn] = Field(default_factory=list, max_length=100)
-    medications: list[str] = Field(default_factory=list, max_length=200, description="Names or CURIEs.")
+    medications: list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]] = Field(
+        default_factory=list, max_length=200, description="Names or CURIEs."
+    )
     age: float | None = Field(None, ge=0, le=130, description="Years.")
     sex: Literal["female", "male"] | None = None
     setting: Literal["ed", "primary_care", "unknown"] = Field(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 from api.audit import AuditLog
 from api.keys import KeyStore
@@ -24,6 +23,7 @@ from cdss.types import Concept, Edge, EdgeType, NodeLabel
 from kg import open_store
 from kg.lookup import resolve
 from kg.store import Direction, GraphStore
+from ranking.case import Case, ImageFinding, StatedFinding, checked, stated
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +42,27 @@ def _concept(concept: Concept) -> dict:
     }
 
 
-def case_from_request(body: RecommendationRequest) -> dict:
-    """The ranking engine's case format (its parser checks CURIEs and the rest)."""
-    case: dict[str, Any] = {
-        "present": [{"id": f.id, "confidence": f.confidence} for f in body.findings if f.status == "present"],
-        "absent": [{"id": f.id, "confidence": f.confidence} for f in body.findings if f.status == "absent"],
-        "image_findings": [i.model_dump() for i in body.image_findings],
-        "medications": body.medications,
-    }
-    for field in ("text", "age", "sex", "setting"):
-        value = getattr(body, field)
-        if value is not None:
-            case[field] = value
-    return case
+def case_from_request(body: RecommendationRequest) -> Case:
+    """The engine's `Case`, built from fields the request model has already checked (CURIEs are normalised
+    and the cross-field rule applied here, once)."""
+
+    def findings(status: str) -> tuple[StatedFinding, ...]:
+        return tuple(
+            stated(f.id, f.confidence, f"findings[{i}].id") for i, f in enumerate(body.findings) if f.status == status
+        )
+
+    return checked(
+        Case(
+            present=findings("present"),
+            absent=findings("absent"),
+            text=body.text,
+            image_findings=tuple(ImageFinding(i.label.strip(), i.probability, i.model) for i in body.image_findings),
+            medications=tuple(m.strip() for m in body.medications),
+            age=None if body.age is None else float(body.age),
+            sex=body.sex,
+            setting=body.setting,
+        )
+    )
 
 
 class Services:
@@ -159,12 +167,10 @@ class Services:
     # --- operations ------------------------------------------------------------------------------------------
 
     def recommend(self, body: RecommendationRequest) -> dict:
-        from ranking import parse_case
-
         engine = self._engine()
         if body.text is not None and engine.reader is None:
             raise NotReadyError("this server runs without the NLP pipeline (CDSS_API_NLP=0); send findings instead")
-        case = parse_case(case_from_request(body))
+        case = case_from_request(body)
         with self._lock:
             result = engine.rank(case, top_k=body.top_k).to_dict()
         result.pop("id", None)

@@ -1,7 +1,8 @@
 """A case: what is known about one patient, checked and parsed from plain data.
 
-The same parser serves `cdss rank` (JSON lines) and the API, so both refuse
-the same bad input with the same message.
+`parse_case` checks plain data (`cdss rank`'s JSON lines); the API's
+pydantic models check a request's fields once and build the `Case` with
+`stated` and `checked`, which hold the rules both paths share.
 """
 
 from __future__ import annotations
@@ -85,16 +86,29 @@ def _stated(items: Sequence[Any], key: str) -> tuple[StatedFinding, ...]:
     for i, item in enumerate(items):
         where = f"{key}[{i}]"
         if isinstance(item, str):
-            out.append(StatedFinding(_curie(item, where)))
+            out.append(stated(item, 1.0, where))
         elif isinstance(item, Mapping):
             unknown = set(item) - {"id", "confidence"}
             if unknown:
                 raise InputError(f"{where} has unknown fields {sorted(unknown)}; expected id and confidence")
             confidence = _probability(item.get("confidence", 1.0), f"{where}.confidence")
-            out.append(StatedFinding(_curie(item.get("id"), f"{where}.id"), confidence))
+            out.append(stated(item.get("id"), confidence, f"{where}.id"))
         else:
             raise InputError(f"{where} must be a CURIE or {{'id', 'confidence'}}, got {item!r}")
     return tuple(out)
+
+
+def stated(curie: str, confidence: float, where: str) -> StatedFinding:
+    """A stated finding with its CURIE normalised; a CURIE that cannot be is an `InputError` naming `where`."""
+    return StatedFinding(_curie(curie, where), confidence)
+
+
+def checked(case: Case) -> Case:
+    """The rules across fields: no finding stated both present and absent."""
+    both = {f.id for f in case.present} & {f.id for f in case.absent}
+    if both:
+        raise InputError(f"the case states {', '.join(sorted(both))} both present and absent")
+    return case
 
 
 def _images(items: Sequence[Any]) -> tuple[ImageFinding, ...]:
@@ -146,18 +160,16 @@ def parse_case(data: Any) -> Case:
         setting = "unknown"
     if not isinstance(setting, str) or setting.strip().lower() not in CARE_SETTINGS:
         raise InputError(f"'setting' must be one of {list(CARE_SETTINGS)}, got {setting!r}")
-    case = Case(
-        id=str(case_id),
-        present=_stated(_list(data, "present"), "present"),
-        absent=_stated(_list(data, "absent"), "absent"),
-        text=text,
-        image_findings=_images(_list(data, "image_findings")),
-        medications=tuple(m.strip() for m in medications),
-        age=float(age) if age is not None else None,
-        sex=sex,
-        setting=setting.strip().lower(),
+    return checked(
+        Case(
+            id=str(case_id),
+            present=_stated(_list(data, "present"), "present"),
+            absent=_stated(_list(data, "absent"), "absent"),
+            text=text,
+            image_findings=_images(_list(data, "image_findings")),
+            medications=tuple(m.strip() for m in medications),
+            age=float(age) if age is not None else None,
+            sex=sex,
+            setting=setting.strip().lower(),
+        )
     )
-    both = {f.id for f in case.present} & {f.id for f in case.absent}
-    if both:
-        raise InputError(f"the case states {', '.join(sorted(both))} both present and absent")
-    return case

@@ -157,6 +157,20 @@ def test_bad_input_gets_a_json_error_that_names_the_field_without_echoing_it(api
     assert unknown_curie.status_code == 422
 
 
+def test_a_request_is_checked_once_by_its_model_and_the_shared_case_rules(api, client):
+    blank = client.post(
+        "/v1/recommendations", json={"findings": [{"id": "HP:0001945"}], "medications": [" "]}, headers=auth(api)
+    )
+    assert blank.status_code == 422 and "medications.0" in error_of(blank)["message"]
+    label = {"findings": [{"id": "HP:0001945"}], "image_findings": [{"label": "  ", "probability": 0.5}]}
+    unlabelled = client.post("/v1/recommendations", json=label, headers=auth(api))
+    assert unlabelled.status_code == 422 and "image_findings.0.label" in error_of(unlabelled)["message"]
+    both = {"findings": [{"id": "hp:0001945"}, {"id": "HP:0001945", "status": "absent"}]}
+    contradiction = client.post("/v1/recommendations", json=both, headers=auth(api))
+    assert contradiction.status_code == 422
+    assert "HP:0001945 both present and absent" in error_of(contradiction)["message"], "CURIEs are normalised first"
+
+
 def test_transport_errors_are_json_too(api, client):
     not_json = client.post("/v1/recommendations", data="fever", content_type="text/plain", headers=auth(api))
     assert not_json.status_code == 415 and error_of(not_json)["code"] == "unsupported_media_type"
