@@ -281,8 +281,48 @@ def derive_visit_statistics(
     band = visits.age_band()
     strata = _stratum_shares(visits, band, code_node, len(node_ids), reasons, node_share)
     provenance = release.provenance(evidence=("survey-weighted visit counts",), references=tuple(surveys))
-    edges = 0
-    profiled = set()
+    derived.links, profiled = _reason_links(
+        node_ids, finding_ids, by_node, node_raw, node_share, node_parent, strata, provenance, surveys
+    )
+    edges = len(derived.links)
+    derived.node_attributes = _visit_shares(visits, band, code_node, symptomatic, node_ids, surveys)
+    derived.details = _coverage_details(
+        visits,
+        rfv,
+        finding_of,
+        finding_ids,
+        reasons,
+        reason_kinds,
+        unknown,
+        nodes_of,
+        why_not,
+        symptomatic,
+        surveys=surveys,
+        profiled=len(profiled),
+        edges=edges,
+        diseases_with_share=len(node_ids),
+    )
+    derived.notes.append(
+        f"{len(profiled):,} diseases with a reason profile ({edges:,} edges, n >= {MIN_N}); "
+        f"{len(node_ids):,} with a visit share; the primary diagnosis of "
+        f"{derived.details['primary_diagnosis_to_graph_disease']:.1%} of weighted visits is a graph disease"
+    )
+    mapped = reason_kinds.get("symptom: HPO/SYMP finding", 0.0)
+    derived.notes.append(
+        f"reasons for visit: {mapped:.1%} of weighted mentions map to HPO/SYMP findings, "
+        f"{reason_kinds.get('symptom: own RFV finding', 0.0):.1%} to our own RFV findings; "
+        f"{len(unknown)} codes are not in {'namcs_rfv.tsv'}"
+    )
+    return derived
+
+
+def _reason_links(
+    node_ids, finding_ids, by_node, node_raw, node_share, node_parent, strata, provenance, surveys
+) -> tuple[list[Link], set[int]]:
+    """One `HAS_FINDING` link per disease and reason seen in at least `MIN_N` visits, with its interval and strata;
+    and the diseases that got one."""
+    links: list[Link] = []
+    profiled: set[int] = set()
     for node in range(len(node_ids)):
         for finding in np.flatnonzero(by_node.reason_visits[node] >= MIN_N).tolist():
             low, high = _interval(
@@ -312,13 +352,34 @@ def derive_visit_statistics(
                 totals.append(m)
             if names:
                 attributes.update(strata=names, strata_frequency=shares, strata_n=counts, strata_m=totals)
-            derived.links.append(
+            links.append(
                 Link.between(EdgeType.HAS_FINDING, node_ids[node], finding_ids[finding], provenance, attributes)
             )
-            edges += 1
             profiled.add(node)
 
-    derived.node_attributes = _visit_shares(visits, band, code_node, symptomatic, node_ids, surveys)
+    return links, profiled
+
+
+def _coverage_details(
+    visits: Visits,
+    rfv: Mapping[int, RfvRow],
+    finding_of: Callable[[int], str],
+    finding_ids,
+    reasons,
+    reason_kinds,
+    unknown,
+    nodes_of,
+    why_not,
+    symptomatic,
+    *,
+    surveys: Sequence[str],
+    profiled: int,
+    edges: int,
+    diseases_with_share: int,
+) -> dict:
+    """What the build report says of the surveys: how much of the visits, diagnoses and reasons the graph took."""
+    weight = visits.weight
+    primary = visits.diagnoses[:, 0]
     weights_total = float(weight.sum()) or 1.0
     to_disease = np.array([c in nodes_of for c in primary.tolist()])
     own_findings = {finding_of(r.code) for r in rfv.values()}
@@ -332,12 +393,12 @@ def derive_visit_statistics(
     own = {r.code: r for r in rfv.values() if r.kind == SYMPTOM and not r.finding}
     own_weight = {code: float(visits.weight[(visits.rfv == code).any(axis=1)].sum()) for code in own}
     top_own = sorted(((c, w) for c, w in own_weight.items() if w > 0), key=lambda kv: -kv[1])[:10]
-    derived.details = {
+    return {
         "visits": len(visits),
         "surveys": list(surveys),
-        "diseases_with_reason_profile": len(profiled),
+        "diseases_with_reason_profile": profiled,
         "reason_edges": edges,
-        "diseases_with_visit_share": len(node_ids),
+        "diseases_with_visit_share": diseases_with_share,
         "visits with a symptom among their reasons (these count)": round(
             float(weight[symptomatic].sum()) / weights_total, 4
         ),
@@ -361,18 +422,6 @@ def derive_visit_statistics(
         ],
         "min_n": MIN_N,
     }
-    derived.notes.append(
-        f"{len(profiled):,} diseases with a reason profile ({edges:,} edges, n >= {MIN_N}); "
-        f"{len(node_ids):,} with a visit share; the primary diagnosis of "
-        f"{derived.details['primary_diagnosis_to_graph_disease']:.1%} of weighted visits is a graph disease"
-    )
-    mapped = reason_kinds.get("symptom: HPO/SYMP finding", 0.0)
-    derived.notes.append(
-        f"reasons for visit: {mapped:.1%} of weighted mentions map to HPO/SYMP findings, "
-        f"{reason_kinds.get('symptom: own RFV finding', 0.0):.1%} to our own RFV findings; "
-        f"{len(unknown)} codes are not in {'namcs_rfv.tsv'}"
-    )
-    return derived
 
 
 def _stratum_shares(
