@@ -353,6 +353,46 @@ def assemble(
         for d in data
     }
     releases = {d.release.name: d.release for d in data}
+    concepts, contributors = _collect_concepts(data, summaries)
+    unified = unify(
+        concepts, contributors, rules=rules, canonical_prefixes=canonical_prefixes or {}, source_order=list(summaries)
+    )
+    for name, stats in unified.stats.items():
+        if name in summaries:
+            summaries[name].merge = stats
+
+    resolver = _Resolver(unified.nodes, unified.node_of)
+    derived_links = _derive(data, resolver, unified.nodes, summaries)
+    grouping_links = [
+        (
+            g.rule.source,
+            Link.between(
+                EdgeType.IS_A,
+                g.child,
+                g.parent,
+                releases[g.rule.source].provenance(),
+                {"rule": g.rule.route, "merge_evidence": g.evidence},
+            ),
+        )
+        for g in unified.groupings
+    ]
+    ordered_links = [(d.release.name, link) for d in data for link in d.links] + grouping_links + derived_links
+    edges = _resolve_links(ordered_links, resolver, unified.nodes, summaries)
+    _drop_is_a_cycles(edges, summaries)
+    _flag_contradictions(edges, summaries)
+    for summary in summaries.values():
+        summary.notes.extend(_link_notes(summary))
+    return AssembledGraph(
+        nodes=[unified.nodes[k] for k in sorted(unified.nodes)],
+        edges=[edges[k] for k in sorted(edges)],
+        sources=list(summaries.values()),
+    )
+
+
+def _collect_concepts(
+    data: Sequence[SourceData], summaries: dict[str, SourceSummary]
+) -> tuple[dict[str, Concept], dict[str, set[str]]]:
+    """Every source's concepts by id, merged where sources share one (earlier sources win), and who gave each."""
     concepts: dict[str, Concept] = {}
     contributors: dict[str, set[str]] = defaultdict(set)
     for d in data:
@@ -371,31 +411,17 @@ def assemble(
                     f"{concept.id} is a {concept.label} here but already a {existing.label}; kept {existing.label}"
                 )
             concepts[concept.id] = merge_concepts(existing, concept)
+    return concepts, contributors
 
-    unified = unify(
-        concepts, contributors, rules=rules, canonical_prefixes=canonical_prefixes or {}, source_order=list(summaries)
-    )
-    for name, stats in unified.stats.items():
-        if name in summaries:
-            summaries[name].merge = stats
 
-    resolver = _Resolver(unified.nodes, unified.node_of)
-    derived_links = _derive(data, resolver, unified.nodes, summaries)
+def _resolve_links(
+    ordered_links: Sequence[tuple[str, Link]],
+    resolver: _Resolver,
+    nodes: Mapping[str, Concept],
+    summaries: dict[str, SourceSummary],
+) -> dict[EdgeKey, Edge]:
+    """Links onto unified nodes as edges, merged per key; what cannot be placed is counted per source."""
     edges: dict[EdgeKey, Edge] = {}
-    grouping_links = [
-        (
-            g.rule.source,
-            Link.between(
-                EdgeType.IS_A,
-                g.child,
-                g.parent,
-                releases[g.rule.source].provenance(),
-                {"rule": g.rule.route, "merge_evidence": g.evidence},
-            ),
-        )
-        for g in unified.groupings
-    ]
-    ordered_links = [(d.release.name, link) for d in data for link in d.links] + grouping_links + derived_links
     for source, link in ordered_links:
         summary = summaries[source]
         allowed = EDGE_ENDPOINTS[link.type]
@@ -413,7 +439,7 @@ def assemble(
         if start == end:
             summary.links_self += 1
             continue
-        if (unified.nodes[start].label, unified.nodes[end].label) not in allowed:
+        if (nodes[start].label, nodes[end].label) not in allowed:
             summary.links_wrong_label += 1
             continue
         for key, value in link.attributes.items():
@@ -430,7 +456,11 @@ def assemble(
         else:
             edges[edge.key] = _merge_edges(existing, edge)
             summary.edges_merged += 1
+    return edges
 
+
+def _drop_is_a_cycles(edges: dict[EdgeKey, Edge], summaries: dict[str, SourceSummary]) -> None:
+    """Remove each IS_A edge that would close a cycle, taking sources in order (earlier hierarchies win)."""
     is_a_by_source: dict[str, list[EdgeKey]] = defaultdict(list)
     for key, edge in edges.items():
         if key[0] == EdgeType.IS_A:
@@ -446,30 +476,28 @@ def assemble(
             else:
                 parents[child].add(parent)
 
-    _flag_contradictions(edges, summaries)
-    for summary in summaries.values():
-        if summary.links_self:
-            summary.notes.append(f"{summary.links_self} links dropped: both ends are one node after unification")
-        if summary.links_wrong_label:
-            summary.notes.append(
-                f"{summary.links_wrong_label} links dropped: an endpoint names a node of a label "
-                "the edge type does not allow"
-            )
-        if summary.contradictions:
-            summary.notes.append(
-                f"{summary.contradictions} disease-finding pairs are both HAS_FINDING and EXCLUDES_FINDING; "
-                "both edges are kept and flagged `contradicted`"
-            )
-        if summary.links_unmapped:
-            summary.notes.append(f"{summary.links_unmapped} links dropped: an endpoint names no node in the graph")
-        if summary.links_by_name:
-            summary.notes.append(f"{summary.links_by_name} links attached by exact disease name, no shared id")
-        if summary.links_ambiguous:
-            summary.notes.append(f"{summary.links_ambiguous} links dropped: an endpoint names several nodes")
-        if summary.cycles_dropped:
-            summary.notes.append(f"{summary.cycles_dropped} IS_A edges dropped: they would close a cycle")
-    return AssembledGraph(
-        nodes=[unified.nodes[k] for k in sorted(unified.nodes)],
-        edges=[edges[k] for k in sorted(edges)],
-        sources=list(summaries.values()),
-    )
+
+def _link_notes(summary: SourceSummary) -> list[str]:
+    """The build report's sentences on a source's links that were dropped, flagged or attached by name."""
+    notes = []
+    if summary.links_self:
+        notes.append(f"{summary.links_self} links dropped: both ends are one node after unification")
+    if summary.links_wrong_label:
+        notes.append(
+            f"{summary.links_wrong_label} links dropped: an endpoint names a node of a label "
+            "the edge type does not allow"
+        )
+    if summary.contradictions:
+        notes.append(
+            f"{summary.contradictions} disease-finding pairs are both HAS_FINDING and EXCLUDES_FINDING; "
+            "both edges are kept and flagged `contradicted`"
+        )
+    if summary.links_unmapped:
+        notes.append(f"{summary.links_unmapped} links dropped: an endpoint names no node in the graph")
+    if summary.links_by_name:
+        notes.append(f"{summary.links_by_name} links attached by exact disease name, no shared id")
+    if summary.links_ambiguous:
+        notes.append(f"{summary.links_ambiguous} links dropped: an endpoint names several nodes")
+    if summary.cycles_dropped:
+        notes.append(f"{summary.cycles_dropped} IS_A edges dropped: they would close a cycle")
+    return notes

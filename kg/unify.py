@@ -193,34 +193,8 @@ def unify(
         index, synonyms = _indexes(rule, targets)
         targets_of[rule.source].add(rule.target)
         summary = stats.setdefault(rule.source, MergeStats())
-        # A claim is on a class of targets, not on one id (two ids may already be one node),
-        # and only at the claimant's strongest tier: a weaker match it will never use must
-        # not block another concept.
-        found: dict[str, list[dict[str, str]]] = {}
-        root_of: dict[str, str] = {}
-        claims: dict[str, dict[str, int]] = defaultdict(dict)
-        for concept_id in sources:
-            considered[rule.source].add(concept_id)
-            if classes.holds(concept_id, rule.target):
-                continue
-            matches = {
-                t: match
-                for t, match in _matches(rule, concepts[concept_id], targets, index, synonyms).items()
-                if not classes.holds(t, rule.source)
-            }
-            by_vocabulary: dict[str, dict[str, Match]] = defaultdict(dict)
-            for target, match in matches.items():
-                by_vocabulary[_prefix(target)][target] = match
-            groups = []
-            for group in by_vocabulary.values():
-                best = min(tier for tier, _ in group.values())
-                strongest = {t: why for t, (tier, why) in group.items() if tier == best}
-                groups.append(strongest)
-                for target in strongest:
-                    root = root_of.setdefault(target, classes.find(target))
-                    claims[root][concept_id] = best
-            if groups:
-                found[concept_id] = groups
+        considered[rule.source].update(sources)
+        found, root_of, claims = _claims(rule, sources, concepts, targets, index, synonyms, classes)
 
         def winners(root: str, claims: dict[str, dict[str, int]] = claims) -> set[str]:
             best = min(claims[root].values())
@@ -256,6 +230,50 @@ def unify(
                 if len(summary.conflict_examples) < 5 and example not in summary.conflict_examples:
                     summary.conflict_examples.append(example)
 
+    nodes, node_of = _nodes(concepts, contributors, classes, reasons, stats, canonical_prefixes)
+    for source, ids in considered.items():
+        unmerged = {i for i in ids if not any(classes.holds(i, t) for t in targets_of[source])}
+        stats[source].conflicting = len(in_conflict[source] & unmerged)
+        stats[source].grouped = len(grouped[source])
+        stats[source].unmapped = len(unmerged - in_conflict[source] - grouped[source])
+    return Unified(nodes=nodes, node_of=node_of, groupings=groupings, stats=stats)
+
+
+def _claims(rule, sources, concepts, targets, index, synonyms, classes):
+    """Which targets each source concept claims under one rule: per target vocabulary, its strongest matches.
+
+    A claim is on a class of targets, not on one id (two ids may already be one node), and only at the
+    claimant's strongest tier: a weaker match it will never use must not block another concept.
+    """
+    found: dict[str, list[dict[str, str]]] = {}
+    root_of: dict[str, str] = {}
+    claims: dict[str, dict[str, int]] = defaultdict(dict)
+    for concept_id in sources:
+        if classes.holds(concept_id, rule.target):
+            continue
+        matches = {
+            t: match
+            for t, match in _matches(rule, concepts[concept_id], targets, index, synonyms).items()
+            if not classes.holds(t, rule.source)
+        }
+        by_vocabulary: dict[str, dict[str, Match]] = defaultdict(dict)
+        for target, match in matches.items():
+            by_vocabulary[_prefix(target)][target] = match
+        groups = []
+        for group in by_vocabulary.values():
+            best = min(tier for tier, _ in group.values())
+            strongest = {t: why for t, (tier, why) in group.items() if tier == best}
+            groups.append(strongest)
+            for target in strongest:
+                root = root_of.setdefault(target, classes.find(target))
+                claims[root][concept_id] = best
+        if groups:
+            found[concept_id] = groups
+    return found, root_of, claims
+
+
+def _nodes(concepts, contributors, classes, reasons, stats, canonical_prefixes):
+    """One node per class of merged concepts, under the best-ranked id, with the merged ids and reasons."""
     members: dict[str, list[str]] = defaultdict(list)
     for concept_id in concepts:
         members[classes.find(concept_id)].append(concept_id)
@@ -288,10 +306,4 @@ def unify(
                 for source in contributors[concept_id]:
                     if source in stats:
                         stats[source].merged += 1
-
-    for source, ids in considered.items():
-        unmerged = {i for i in ids if not any(classes.holds(i, t) for t in targets_of[source])}
-        stats[source].conflicting = len(in_conflict[source] & unmerged)
-        stats[source].grouped = len(grouped[source])
-        stats[source].unmapped = len(unmerged - in_conflict[source] - grouped[source])
-    return Unified(nodes=nodes, node_of=node_of, groupings=groupings, stats=stats)
+    return nodes, node_of

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -153,24 +154,27 @@ def _check_header(fields: list[str], path: Path, lineno: int) -> None:
         raise SourceParseError(path, lineno, f"expected the HPOA header columns {expected}")
 
 
-def annotations_from_hpoa(path: Path, doc: OboDocument, finding_ids: set[str], release: SourceRelease) -> SourceData:
-    """Disease nodes and their finding edges from phenotype.hpoa."""
-    data = SourceData(release=release)
-    primary = {alt: term.id for term in doc.terms.values() if not term.is_obsolete for alt in term.alt_ids}
-    names: dict[str, str] = {}
-    pairs: dict[tuple[str, str, bool], _PairEvidence] = {}
-    disease_attrs: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    remapped = 0
-    unknown_terms: set[str] = set()
-    dropped_rows = 0
-    header_seen = False
+@dataclass
+class _Hpoa:
+    """What phenotype.hpoa says, gathered row by row."""
 
+    names: dict[str, str] = field(default_factory=dict)
+    pairs: dict[tuple[str, str, bool], _PairEvidence] = field(default_factory=dict)
+    disease_attrs: dict[str, dict[str, set[str]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))
+    unknown_terms: set[str] = field(default_factory=set)
+    remapped: int = 0
+    dropped_rows: int = 0
+    version: str | None = None
+
+
+def _parse_hpoa(path: Path, primary: dict[str, str], finding_ids: set[str]) -> _Hpoa:
+    """Every row checked and gathered per (disease, term, negated); a malformed row names its line."""
+    out = _Hpoa()
+    header_seen = False
     for lineno, fields in tsv_rows(path, source=SOURCE):
         if fields[0].startswith("#"):
             if fields[0].startswith("#version:"):
-                version = fields[0].split(":", 1)[1].strip()
-                if version != release.version:
-                    release = data.release = replace(release, version=version)
+                out.version = fields[0].split(":", 1)[1].strip()
             continue
         if not header_seen:
             _check_header(fields, path, lineno)
@@ -193,22 +197,22 @@ def annotations_from_hpoa(path: Path, doc: OboDocument, finding_ids: set[str], r
             parsed_frequency = parse_frequency(frequency)
         except ValueError as exc:
             raise SourceParseError(path, lineno, str(exc)) from None
-        names.setdefault(disease_id, disease_name)
+        out.names.setdefault(disease_id, disease_name)
         if hpo_id in primary:
             hpo_id = primary[hpo_id]
-            remapped += 1
+            out.remapped += 1
         if aspect in ATTRIBUTE_ASPECTS:
             if qualifier == "NOT":
-                dropped_rows += 1
+                out.dropped_rows += 1
             else:
-                disease_attrs[disease_id][ATTRIBUTE_ASPECTS[aspect]].add(hpo_id)
+                out.disease_attrs[disease_id][ATTRIBUTE_ASPECTS[aspect]].add(hpo_id)
             continue
         if hpo_id not in finding_ids:
-            unknown_terms.add(hpo_id)
-            dropped_rows += 1
+            out.unknown_terms.add(hpo_id)
+            out.dropped_rows += 1
             continue
         negated = qualifier == "NOT" or frequency == EXCLUDED_FREQUENCY
-        pair = pairs.setdefault((disease_id, hpo_id, negated), _PairEvidence(aspect=aspect))
+        pair = out.pairs.setdefault((disease_id, hpo_id, negated), _PairEvidence(aspect=aspect))
         if parsed_frequency is not None:
             pair.frequencies.append(parsed_frequency)
             pair.raw_frequencies.add(frequency)
@@ -220,46 +224,60 @@ def annotations_from_hpoa(path: Path, doc: OboDocument, finding_ids: set[str], r
         if evidence:
             pair.evidence.add(evidence)
         pair.references.update(r for r in reference.split(";") if r)
-
     if not header_seen:
         raise SourceParseError(path, None, "no HPOA header line found")
+    return out
+
+
+def _pair_attributes(pair: _PairEvidence, term_names: Callable[[set[str]], list[str]]) -> dict:
+    """An annotation edge's attributes: pooled frequency, onset, sex and modifiers with their names."""
+    attributes = {"aspect": pair.aspect, **pool_frequencies(pair.frequencies)}
+    if pair.raw_frequencies:
+        attributes["frequency_raw"] = sorted(pair.raw_frequencies)
+    if pair.onsets:
+        attributes["onset"] = sorted(pair.onsets)
+        attributes["onset_names"] = term_names(pair.onsets)
+    if pair.sexes:
+        attributes["sex"] = sorted(pair.sexes)
+    if pair.modifiers:
+        attributes["modifiers"] = sorted(pair.modifiers)
+        attributes["modifier_names"] = term_names(pair.modifiers)
+    return attributes
+
+
+def annotations_from_hpoa(path: Path, doc: OboDocument, finding_ids: set[str], release: SourceRelease) -> SourceData:
+    """Disease nodes and their finding edges from phenotype.hpoa."""
+    primary = {alt: term.id for term in doc.terms.values() if not term.is_obsolete for alt in term.alt_ids}
+    parsed = _parse_hpoa(path, primary, finding_ids)
+    if parsed.version is not None and parsed.version != release.version:
+        release = replace(release, version=parsed.version)
+    data = SourceData(release=release)
 
     def term_names(ids: set[str]) -> list[str]:
         return [doc.terms[i].name or i if i in doc.terms else i for i in sorted(ids)]
 
-    for disease_id in sorted(names):
+    for disease_id in sorted(parsed.names):
         attributes: dict = {}
-        for key, ids in sorted(disease_attrs.get(disease_id, {}).items()):
+        for key, ids in sorted(parsed.disease_attrs.get(disease_id, {}).items()):
             attributes[key] = sorted(ids)
             attributes[f"{key}_names"] = term_names(ids)
         data.concepts.append(
             Concept(
                 id=disease_id,
                 label=NodeLabel.DISEASE,
-                name=names[disease_id],
+                name=parsed.names[disease_id],
                 sources=(SOURCE,),
                 attributes=attributes,
             )
         )
-    for (disease_id, hpo_id, negated), pair in sorted(pairs.items()):
-        attributes = {"aspect": pair.aspect, **pool_frequencies(pair.frequencies)}
-        if pair.raw_frequencies:
-            attributes["frequency_raw"] = sorted(pair.raw_frequencies)
-        if pair.onsets:
-            attributes["onset"] = sorted(pair.onsets)
-            attributes["onset_names"] = term_names(pair.onsets)
-        if pair.sexes:
-            attributes["sex"] = sorted(pair.sexes)
-        if pair.modifiers:
-            attributes["modifiers"] = sorted(pair.modifiers)
-            attributes["modifier_names"] = term_names(pair.modifiers)
+    for (disease_id, hpo_id, negated), pair in sorted(parsed.pairs.items()):
         data.links.append(
             Link.between(
                 EdgeType.EXCLUDES_FINDING if negated else EdgeType.HAS_FINDING,
                 disease_id,
                 hpo_id,
                 release.provenance(evidence=tuple(sorted(pair.evidence)), references=tuple(sorted(pair.references))),
-                attributes,
+                _pair_attributes(pair, term_names),
             )
         )
     zero = sum(1 for link in data.links if link.attributes.get("frequency") == 0.0)
@@ -268,12 +286,12 @@ def annotations_from_hpoa(path: Path, doc: OboDocument, finding_ids: set[str], r
             f"{zero} HAS_FINDING edges have frequency 0 (seen in none of m patients, e.g. 0/5); "
             "they are kept with that frequency, which the ranking treats as evidence against"
         )
-    if remapped:
-        data.notes.append(f"{remapped} annotations used an alternative HPO id and were mapped to the primary id")
-    if dropped_rows:
+    if parsed.remapped:
+        data.notes.append(f"{parsed.remapped} annotations used an alternative HPO id and were mapped to the primary id")
+    if parsed.dropped_rows:
         data.notes.append(
-            f"{dropped_rows} annotation rows dropped: {len(unknown_terms)} unknown or non-finding terms, "
-            "or NOT on a non-phenotype aspect"
+            f"{parsed.dropped_rows} annotation rows dropped: {len(parsed.unknown_terms)} unknown or non-finding "
+            "terms, or NOT on a non-phenotype aspect"
         )
     return data
 
