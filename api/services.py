@@ -21,8 +21,8 @@ from cdss.record_ids import hashed_record_id, record_id_key
 from cdss.settings import Settings
 from cdss.types import Concept, Edge, EdgeType, NodeLabel
 from kg import open_store
-from kg.lookup import resolve
-from kg.store import Direction, GraphStore
+from kg.lookup import describe, resolve
+from kg.store import GraphStore
 from ranking.case import Case, ImageFinding, StatedFinding, checked, stated
 
 log = logging.getLogger(__name__)
@@ -192,29 +192,19 @@ class Services:
             found += [c for c in engine.store.search(text, label=label, limit=query.limit) if c.id not in seen]
         return {"query": text, "results": [_concept(c) for c in found[: query.limit]]}
 
-    def _disease(self, curie: str) -> Concept:
-        engine = self._engine()
-        diseases = [c for c, _ in resolve(engine.store, curie) if c.label == NodeLabel.DISEASE]
-        if not diseases:
-            raise NotFoundError(f"{curie!r} is not a disease in the graph")
-        return diseases[0]
-
-    def _edges(self, concept_id: str, types: list[EdgeType], direction: Direction) -> list[Edge]:
-        return self._engine().store.neighbours(concept_id, edge_types=types, direction=direction)
-
     def disease(self, curie: str) -> dict:
         with self._lock:
-            disease = self._disease(curie)
-            out = self._edges(
-                disease.id, [EdgeType.HAS_FINDING, EdgeType.EXCLUDES_FINDING, EdgeType.IS_A], Direction.OUT
+            views = describe(
+                self._engine().store,
+                curie,
+                label=NodeLabel.DISEASE,
+                outgoing_types=[EdgeType.HAS_FINDING, EdgeType.EXCLUDES_FINDING, EdgeType.IS_A],
+                incoming_types=[EdgeType.TREATS, EdgeType.PALLIATES, EdgeType.CONTRAINDICATED_FOR],
             )
-            incoming = self._edges(
-                disease.id,
-                [EdgeType.TREATS, EdgeType.PALLIATES, EdgeType.CONTRAINDICATED_FOR],
-                Direction.IN,
-            )
-            others = {e.end for e in out} | {e.start for e in incoming}
-            names = self._engine().store.get_nodes(sorted(others))
+        if not views:
+            raise NotFoundError(f"{curie!r} is not a disease in the graph")
+        view = views[0]
+        disease = view.concept
 
         def listed(edges: list[Edge], types: set[EdgeType], other: str) -> list[dict]:
             rows = []
@@ -226,7 +216,7 @@ class Services:
                     {
                         "type": str(edge.type),
                         "id": node,
-                        "name": names[node].name if node in names else node,
+                        "name": view.neighbours[node].name if node in view.neighbours else node,
                         "properties": dict(edge.attributes),
                         "source": edge.provenance.source,
                         "source_version": edge.provenance.version,
@@ -235,6 +225,7 @@ class Services:
                 )
             return sorted(rows, key=lambda r: (r["name"].casefold(), r["id"], r["source"]))[:MAX_LISTED_EDGES]
 
+        out, incoming = view.outgoing, view.incoming
         return {
             "disease": _concept(disease),
             "codes": [disease.id, *disease.xrefs],

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cdss.curies import normalize_curie
 from cdss.errors import NotFoundError
-from cdss.types import Concept, Edge
+from cdss.types import Concept, Edge, EdgeType, NodeLabel
 from kg.store import Direction, GraphStore
 
 
@@ -50,12 +51,22 @@ def resolve(store: GraphStore, curie: str) -> list[tuple[Concept, str | None]]:
     return [(m, canonical) for m in matches]
 
 
-def describe(store: GraphStore, curie: str) -> list[NodeView]:
-    """Everything `cdss kg show` prints: each matching node with all its edges."""
+def describe(
+    store: GraphStore,
+    curie: str,
+    *,
+    label: NodeLabel | None = None,
+    outgoing_types: Sequence[EdgeType] | None = None,
+    incoming_types: Sequence[EdgeType] | None = None,
+) -> list[NodeView]:
+    """Each node matching the CURIE (of `label`, when given) with its edges (of the given types, else all) and
+    its neighbours' names: what `cdss kg show` prints and the API's disease page lists."""
     views = []
     for concept, via in resolve(store, curie):
-        outgoing = store.neighbours(concept.id, direction=Direction.OUT)
-        incoming = store.neighbours(concept.id, direction=Direction.IN)
+        if label is not None and concept.label != label:
+            continue
+        outgoing = store.neighbours(concept.id, edge_types=outgoing_types, direction=Direction.OUT)
+        incoming = store.neighbours(concept.id, edge_types=incoming_types, direction=Direction.IN)
         other_ids = sorted({e.end for e in outgoing} | {e.start for e in incoming})
         views.append(NodeView(concept, via, outgoing, incoming, store.get_nodes(other_ids)))
     return views
