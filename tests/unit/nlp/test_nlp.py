@@ -25,7 +25,7 @@ from nlp.sentences import SentenceIndex
 from nlp.terms import build_term_table, plural
 from nlp.tokenizer import blank_pipeline
 
-TRAPS = Path(__file__).parents[1] / "data" / "assertion_traps.jsonl"
+TRAPS = Path(__file__).parents[2] / "data" / "assertion_traps.jsonl"
 LIMIT = 100_000
 
 

@@ -264,7 +264,7 @@ def test_bad_record_files_are_named(tmp_path, name, content, error):
 
 
 def test_cli_assert_reports_accuracy_on_the_trap_suite():
-    traps = Path(__file__).parents[1] / "data" / "assertion_traps.jsonl"
+    traps = Path(__file__).parents[2] / "data" / "assertion_traps.jsonl"
     result = CliRunner().invoke(cli, ["nlp", "assert", "--in", str(traps), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)

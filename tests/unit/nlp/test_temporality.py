@@ -55,7 +55,7 @@ def test_bad_labels_and_missing_notes_are_named(tmp_path):
 def test_the_shipped_labels_carry_no_note_text():
     from pathlib import Path
 
-    path = Path(__file__).parents[1] / "data" / "temporality_labels.jsonl"
+    path = Path(__file__).parents[2] / "data" / "temporality_labels.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     assert len(rows) >= 250 and {r["label"] for r in rows} == {"historical", "current"}
     assert all(set(r) <= {"file", "encounter_id", "start", "end", "label", "why"} for r in rows)

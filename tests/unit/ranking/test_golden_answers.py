@@ -25,7 +25,7 @@ from ranking.study.simulate import Simulator
 from runtime import load_engine
 from tests.ranking_graph import write_ranking_graph
 
-GOLDEN = Path(__file__).parents[1] / "data" / "golden_answers.json"
+GOLDEN = Path(__file__).parents[2] / "data" / "golden_answers.json"
 VOLATILE = frozenset({"versions", "seconds", "request_id"})
 
 HAND_CASES = [
