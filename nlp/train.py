@@ -164,6 +164,31 @@ def _plot(report: TrainReport, path: Path) -> None:
     plt.close(fig)
 
 
+def _training_documents(corpus: Path, *, limit: int | None):
+    """BC5CDR train and devel, NCBI-disease train, and BC5CDR's chemical words (NCBI annotates diseases only,
+    so its chemical words are left unlabelled rather than taught as negatives)."""
+    bc5cdr, ncbi = find_corpora(corpus)
+    train_docs = read_pubtator(bc5cdr / BC5CDR_TRAIN)
+    dev_docs = read_pubtator(bc5cdr / BC5CDR_DEV)
+    chemicals = {d.text[m.start : m.end].casefold() for d in train_docs for m in d.mentions if m.type == "Chemical"}
+    chemical_words = {w for c in chemicals for w in c.split() if len(w) > 2}
+    ncbi_docs = read_pubtator(ncbi / NCBI_TRAIN) if ncbi else []
+    if limit is not None:
+        train_docs, dev_docs, ncbi_docs = train_docs[:limit], dev_docs[: max(1, limit // 2)], ncbi_docs[:limit]
+    return train_docs, dev_docs, ncbi_docs, chemical_words
+
+
+def _examples(nlp: Language, train_docs, dev_docs, ncbi_docs, chemical_words, *, include_devel: bool):
+    """Training examples (devel too when asked) and devel examples."""
+    train = [_example(nlp, d) for d in train_docs] + [
+        _example(nlp, d, unlabelled=chemical_words.__contains__) for d in ncbi_docs
+    ]
+    dev = [_example(nlp, d) for d in dev_docs]
+    if include_devel:
+        train += dev
+    return train, dev
+
+
 def train_ner(
     corpus: Path,
     out: Path,
@@ -186,22 +211,9 @@ def train_ner(
     started = time.perf_counter()
     random.seed(seed)
     spacy.util.fix_random_seed(seed)
-    bc5cdr, ncbi = find_corpora(corpus)
-    train_docs = read_pubtator(bc5cdr / BC5CDR_TRAIN)
-    dev_docs = read_pubtator(bc5cdr / BC5CDR_DEV)
-    chemicals = {d.text[m.start : m.end].casefold() for d in train_docs for m in d.mentions if m.type == "Chemical"}
-    chemical_words = {w for c in chemicals for w in c.split() if len(w) > 2}
-    ncbi_docs = read_pubtator(ncbi / NCBI_TRAIN) if ncbi else []
-    if limit is not None:
-        train_docs, dev_docs, ncbi_docs = train_docs[:limit], dev_docs[: max(1, limit // 2)], ncbi_docs[:limit]
-
+    documents = _training_documents(corpus, limit=limit)
     nlp = new_model(width=width, depth=depth)
-    train = [_example(nlp, d) for d in train_docs] + [
-        _example(nlp, d, unlabelled=chemical_words.__contains__) for d in ncbi_docs
-    ]
-    dev = [_example(nlp, d) for d in dev_docs]
-    if include_devel:
-        train += dev
+    train, dev = _examples(nlp, *documents, include_devel=include_devel)
     optimizer = nlp.initialize(lambda: train)
     report = TrainReport(out=out, train_documents=len(train), devel_in_training=include_devel)
     best_bytes: bytes | None = None

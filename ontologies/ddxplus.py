@@ -82,6 +82,32 @@ def evidence_map() -> dict[str, tuple[str | None, str]]:
     return out
 
 
+def _own_findings(used: set[str], evidences: dict, evidences_mapped: dict, evidences_path: Path) -> list[Concept]:
+    """A DDXPlus-only finding for each cited evidence our table ties to no HPO or SYMP term."""
+    out = []
+    for code in sorted(used):
+        finding, kind = evidences_mapped.get(code, (None, "symptom"))
+        if finding is not None:
+            continue
+        entry = evidences[code]
+        if not isinstance(entry, dict):
+            raise SourceParseError(evidences_path, None, f"evidence {code!r} is not a JSON object")
+        out.append(
+            Concept(
+                id=f"DDXPLUS:{code}",
+                label=NodeLabel.FINDING,
+                name=str(entry.get("question_en") or code),
+                sources=(SOURCE,),
+                attributes={
+                    "evidence_kind": kind,
+                    "data_type": str(entry.get("data_type", "")),
+                    "is_antecedent": bool(entry.get("is_antecedent", False)),
+                },
+            )
+        )
+    return out
+
+
 def load_ddxplus(folder: Path, release: SourceRelease) -> SourceData:
     data = SourceData(release=release)
     conditions_path, evidences_path = folder / CONDITIONS, folder / EVIDENCES
@@ -131,28 +157,9 @@ def load_ddxplus(folder: Path, release: SourceRelease) -> SourceData:
                     )
                 )
 
-    unmapped_evidences = 0
-    for code in sorted(used):
-        finding, kind = evidences_mapped.get(code, (None, "symptom"))
-        if finding is not None:
-            continue
-        unmapped_evidences += 1
-        entry = evidences[code]
-        if not isinstance(entry, dict):
-            raise SourceParseError(evidences_path, None, f"evidence {code!r} is not a JSON object")
-        data.concepts.append(
-            Concept(
-                id=f"DDXPLUS:{code}",
-                label=NodeLabel.FINDING,
-                name=str(entry.get("question_en") or code),
-                sources=(SOURCE,),
-                attributes={
-                    "evidence_kind": kind,
-                    "data_type": str(entry.get("data_type", "")),
-                    "is_antecedent": bool(entry.get("is_antecedent", False)),
-                },
-            )
-        )
+    own_findings = _own_findings(used, evidences, evidences_mapped, evidences_path)
+    data.concepts.extend(own_findings)
+    unmapped_evidences = len(own_findings)
     missing_rows = sorted(set(evidences) - set(evidences_mapped))
     data.notes.append(
         f"{len(used) - unmapped_evidences} of {len(used)} cited evidences mapped to HPO/SYMP findings; "

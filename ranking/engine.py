@@ -198,42 +198,16 @@ class Engine:
         known = {c.id for c in resolved.known_conditions}
         kept_visible = self._cant_miss_below(top, posterior, ruled_out)
         explained = contributions(self.model, resolved.observations, scores, top + kept_visible)
-        diagnoses = []
         ranked = [
             (rank, disease, share)
             for rank, (disease, share) in enumerate(zip(top, shares.tolist(), strict=True), start=1)
         ]
         above = np.sort(scores.total)[::-1]
         ranked += [(int(np.searchsorted(-above, -scores.total[d], side="left")) + 1, d, None) for d in kept_visible]
-        for rank, disease, share in ranked:
-            disease_id = k.disease_ids[disease]
-            urgent = k.urgent.get(disease)
-            if share is None and urgent:
-                urgent = {
-                    **urgent,
-                    "shown_because": (
-                        f"a can't-miss diagnosis with posterior {posterior[disease]:.3f} >= "
-                        f"{self.config.urgent_min_probability}, below the top {top_k}"
-                    ),
-                }
-            diagnoses.append(
-                Diagnosis(
-                    id=disease_id,
-                    name=k.disease_names[disease],
-                    rank=rank,
-                    score=share if share is not None else 0.0,
-                    probability=float(posterior[disease]),
-                    log_score=float(scores.total[disease]),
-                    log_prior=float(scores.prior[disease]),
-                    tier=k.tiers[disease],
-                    prior=k.priors.origin(disease, self.config, case.setting, case.age, case.sex).to_dict(),
-                    contributions=explained[disease],
-                    age_log_lr=float(scores.age[disease]) if scores.age is not None else 0.0,
-                    learned_log_lr=float(scores.learned[disease]) if scores.learned is not None else 0.0,
-                    known_condition=disease_id in known,
-                    urgent=urgent,
-                )
-            )
+        diagnoses = [
+            self._diagnosis(case, scores, posterior, explained, known, rank, disease, share, top_k=top_k)
+            for rank, disease, share in ranked
+        ]
         leading = [Leading(d.id, d.name, d.rank, d.score) for d in diagnoses[:TREATED_DIAGNOSES]]
         taking = [m["id"] for m in resolved.medications if m.get("id")]
         learned_treatment = self.link_scorer.treatment_score if self.link_scorer is not None else None
@@ -261,6 +235,39 @@ class Engine:
             versions=self.versions,
             seconds=time.perf_counter() - started,
             notes=notes,
+        )
+
+    def _diagnosis(
+        self, case: Case, scores, posterior, explained, known, rank: int, disease: int, share, *, top_k: int
+    ) -> Diagnosis:
+        """One ranked disease with its scores, prior, contributions and, for a can't-miss one kept below the
+        top k (`share` None), why it is shown."""
+        k = self.knowledge
+        disease_id = k.disease_ids[disease]
+        urgent = k.urgent.get(disease)
+        if share is None and urgent:
+            urgent = {
+                **urgent,
+                "shown_because": (
+                    f"a can't-miss diagnosis with posterior {posterior[disease]:.3f} >= "
+                    f"{self.config.urgent_min_probability}, below the top {top_k}"
+                ),
+            }
+        return Diagnosis(
+            id=disease_id,
+            name=k.disease_names[disease],
+            rank=rank,
+            score=share if share is not None else 0.0,
+            probability=float(posterior[disease]),
+            log_score=float(scores.total[disease]),
+            log_prior=float(scores.prior[disease]),
+            tier=k.tiers[disease],
+            prior=k.priors.origin(disease, self.config, case.setting, case.age, case.sex).to_dict(),
+            contributions=explained[disease],
+            age_log_lr=float(scores.age[disease]) if scores.age is not None else 0.0,
+            learned_log_lr=float(scores.learned[disease]) if scores.learned is not None else 0.0,
+            known_condition=disease_id in known,
+            urgent=urgent,
         )
 
     def _cant_miss_below(self, top: list[int], posterior: np.ndarray, ruled_out: list[int]) -> list[int]:

@@ -38,6 +38,27 @@ def _candidates(therapy: TherapyIndex, disease: str) -> list[tuple[Indication, s
     return [(i, parent) for parent in therapy.parents.get(disease, []) for i in therapy.indications.get(parent, [])]
 
 
+def _left_out(therapy: TherapyIndex, indication, disease_id: str, known_conditions: Sequence[str]):
+    """Why a candidate drug is not offered, with the evidence for that; None when it is offered."""
+    drug = indication.drug
+    blocked = [
+        (condition, therapy.contraindicated[condition][drug])
+        for condition in known_conditions
+        if drug in therapy.contraindicated.get(condition, {})
+    ]
+    if blocked:
+        condition, evidence = blocked[0]
+        return f"contraindicated in {therapy.names.get(condition, condition)} ({condition})", evidence
+    role = therapy.roles.get(drug)
+    if role is not None and not indication.curated:
+        reason = f"a {role[0].replace('_', ' ')}, not a treatment ({role[1]}); its only evidence is a drug label"
+        return reason, indication.evidence
+    not_indicated = therapy.not_indicated.get((drug, disease_id))
+    if not_indicated:
+        return "a curated source says it does not treat this disease", not_indicated
+    return None
+
+
 def treatment_options(
     therapy: TherapyIndex,
     leading: Sequence[Leading],
@@ -55,45 +76,16 @@ def treatment_options(
         for indication, parent in _candidates(therapy, diagnosis.id):
             drug = indication.drug
             target = {"id": diagnosis.id, "name": diagnosis.name, "rank": diagnosis.rank}
-            blocked = [
-                (condition, therapy.contraindicated[condition][drug])
-                for condition in known_conditions
-                if drug in therapy.contraindicated.get(condition, {})
-            ]
-            if blocked:
-                condition, evidence = blocked[0]
+            why_not = _left_out(therapy, indication, diagnosis.id, known_conditions)
+            if why_not is not None:
+                reason, evidence = why_not
                 left_out.append(
                     {
                         "drug": drug,
                         "name": therapy.names.get(drug, drug),
                         "for": target,
-                        "reason": f"contraindicated in {therapy.names.get(condition, condition)} ({condition})",
+                        "reason": reason,
                         "evidence": [e.to_dict() for e in evidence],
-                    }
-                )
-                continue
-            role = therapy.roles.get(drug)
-            if role is not None and not indication.curated:
-                left_out.append(
-                    {
-                        "drug": drug,
-                        "name": therapy.names.get(drug, drug),
-                        "for": target,
-                        "reason": f"a {role[0].replace('_', ' ')}, not a treatment ({role[1]}); "
-                        "its only evidence is a drug label",
-                        "evidence": [e.to_dict() for e in indication.evidence],
-                    }
-                )
-                continue
-            not_indicated = therapy.not_indicated.get((drug, diagnosis.id))
-            if not_indicated:
-                left_out.append(
-                    {
-                        "drug": drug,
-                        "name": therapy.names.get(drug, drug),
-                        "for": target,
-                        "reason": "a curated source says it does not treat this disease",
-                        "evidence": [e.to_dict() for e in not_indicated],
                     }
                 )
                 continue
