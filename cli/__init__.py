@@ -44,10 +44,11 @@ def cli() -> None:
 
 def _register() -> None:
     from cli.data import data
+    from cli.evaluate import evaluate
     from cli.gnn import gnn
     from cli.kg import kg
     from cli.nlp import ingest, nlp
-    from cli.rank import evaluate, rank_command, related_command
+    from cli.rank import rank_command, related_command
     from cli.serve import keys, serve_command
 
     cli.add_command(data)

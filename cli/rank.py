@@ -1,4 +1,4 @@
-"""`cdss rank`, `cdss related` and `cdss eval diagnosis`: the ranking engine from the command line."""
+"""`cdss rank` and `cdss related`: the ranking engine from the command line (`cdss eval` is in cli/evaluate.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ STORE_HELP = "Graph store URL or file path (default: CDSS_STORE)."
 BATCH = 64
 
 
-def _engine(store_url: str | None, *, with_nlp: bool = False):
+def engine_from_settings(store_url: str | None, *, with_nlp: bool = False):
     from kg import open_store
     from runtime import load_engine
 
@@ -82,7 +82,7 @@ def rank_command(cases_path: Path, top_k: int, out: Path | None, brief: bool, st
 
     items = list(_read_cases(cases_path))
     with_nlp = any(case is not None and case.text for _, _, case, _ in items)
-    settings, engine = _engine(store_url, with_nlp=with_nlp)
+    settings, engine = engine_from_settings(store_url, with_nlp=with_nlp)
     sink = out.open("w", encoding="utf-8") if out else sys.stdout
     started, ranked, failed = time.perf_counter(), 0, 0
     try:
@@ -118,7 +118,7 @@ def rank_command(cases_path: Path, top_k: int, out: Path | None, brief: bool, st
 @click.option("--store", "store_url", help=STORE_HELP)
 def related_command(curie: str, limit: int, as_json: bool, store_url: str | None) -> None:
     """Diseases related to a disease, by shared findings, shared treatments and the hierarchy."""
-    _, engine = _engine(store_url)
+    _, engine = engine_from_settings(store_url)
     result = engine.related(curie, limit=limit)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
@@ -128,280 +128,3 @@ def related_command(curie: str, limit: int, as_json: bool, store_url: str | None
     for item in result["related"]:
         click.echo(f"  {item['score']:.3f}  {item['id']:<16} {item['name']}")
         click.echo(f"         {item['why']}")
-
-
-@click.group("eval")
-def evaluate() -> None:
-    """Measure the ranking: on published vignettes, and on simulated cases."""
-
-
-@evaluate.command("diagnosis")
-@click.option("--diseases", default=500, show_default=True, type=click.IntRange(1), help="Rare diseases per setting.")
-@click.option(
-    "--per-condition", default=20, show_default=True, type=click.IntRange(1), help="Cases per DDXPlus condition."
-)
-@click.option("--seed", default=0, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON and PNG.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--store", "store_url", help=STORE_HELP)
-def diagnosis_command(
-    diseases: int, per_condition: int, seed: int, out: Path | None, as_json: bool, store_url: str | None
-) -> None:
-    """Simulated rare-disease patients (k findings, noise, imprecision), DDXPlus cases and ablations."""
-    from ontologies.cxr import cxr_label_map
-    from ranking.study.evaluate import evaluate_diagnosis, plot_ranks
-
-    settings, engine = _engine(store_url)
-    image_findings = {f for label in cxr_label_map().values() if label.clinical for f in label.findings}
-    report = evaluate_diagnosis(
-        engine.knowledge,
-        engine.config,
-        diseases=diseases,
-        per_condition=per_condition,
-        seed=seed,
-        image_findings=image_findings,
-        show_progress=settings.progress,
-    )
-    report["versions"] = engine.versions
-    target = out or settings.data_dir / "eval" / "diagnosis"
-    target.mkdir(parents=True, exist_ok=True)
-    plot_ranks(report, target / "diagnosis_ranks.png")
-    ranks = report.pop("_ranks")
-    (target / "diagnosis_eval.json").write_text(json.dumps({**report, "ranks": ranks}, indent=2))
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return
-    click.echo(_table(report))
-    click.echo(f"wrote {target / 'diagnosis_eval.json'} and {target / 'diagnosis_ranks.png'}", err=True)
-
-
-def _table(report: dict) -> str:
-    def cells(metrics: dict) -> str:
-        m = metrics["micro"]
-        macro = metrics["macro"]["top10"]
-        return f"{m['top1']:>6.3f} {m['top3']:>6.3f} {m['top10']:>6.3f} {m['mrr']:>6.3f}   macro top10 {macro:.3f}"
-
-    lines = ["simulated rare-disease patients", f"{'k':>3} {'noise':>5} {'impr.':>5}   top1   top3  top10    MRR"]
-    for row in report["rare"]:
-        lines.append(f"{row['k']:>3} {row['noise']:>5} {row['imprecision']:>5}  {cells(row)}")
-    lines.append(f"ablations ({report['ablations']['setting']})")
-    for name, metrics in report["ablations"]["results"].items():
-        lines.append(f"  {name:<48} {cells(metrics)}")
-    lines.append("DDXPlus conditions")
-    for row in report["common"]:
-        lines.append(f"  k={row['k']} negatives={row['negatives']:<2}{'':<32} {cells(row)}")
-    lines.append(f"image ablation ({report['image_ablation']['setting']})")
-    for name in ("with image evidence", "without image evidence"):
-        lines.append(f"  {name:<48} {cells(report['image_ablation'][name])}")
-    versions = report["versions"]
-    lines.append(f"{report['seconds']:.0f} s, ranking {versions['ranking']}, graph {versions['graph']}")
-    return "\n".join(lines)
-
-
-CASE_FILES = {
-    "phenopacket": Path("phenopackets-dev") / "phenopackets_dev.jsonl",
-    "vignette": Path("clinical-vignettes-craftmd") / "craftmd_vignettes.jsonl",
-}
-METHODS = ("cdss", "phenomizer", "funsimavg", "prior")
-
-
-def _eval_cases(fmt: str, path: Path | None, limit: int | None, store_url: str | None):
-    """Settings, the case file, the engine (with NLP for vignettes) and the cases it holds, gold resolved."""
-    from ranking.study.real_cases import GoldIndex, read_phenopackets, read_vignettes
-
-    settings = load_settings()
-    path = path or settings.sources_dir / CASE_FILES[fmt]
-    if not path.is_file():
-        raise InputError(f"no cases at {path}: run `cdss data fetch` or pass --file")
-    _, engine = _engine(store_url, with_nlp=fmt == "vignette")
-    index = GoldIndex.from_store(engine.store)
-    if fmt == "vignette":
-        cases = read_vignettes(path, index)[:limit]
-    else:
-        cases = read_phenopackets(path, engine.store, set(engine.knowledge.finding_ids), index)[:limit]
-    return settings, path, engine, cases
-
-
-@evaluate.command("cases")
-@click.option("--format", "fmt", required=True, type=click.Choice(list(CASE_FILES)), help="How the file states cases.")
-@click.option(
-    "--file",
-    "path",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="JSON lines (default: the development set for the format, from `cdss data fetch`).",
-)
-@click.option(
-    "--methods",
-    default=",".join(METHODS),
-    show_default=True,
-    help="Comma-separated: cdss, phenomizer (Resnik, patient-side best match), funsimavg (Resnik), prior.",
-)
-@click.option("--limit", type=click.IntRange(1), help="Only the first N cases.")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON, misses and PNGs.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--store", "store_url", help=STORE_HELP)
-def cases_command(
-    fmt: str, path: Path | None, methods: str, limit: int | None, out: Path | None, as_json: bool, store_url: str | None
-) -> None:
-    """Cases somebody else wrote (phenopackets, vignettes), ranked by cdss and by baselines from the same
-    observations: top-1, top-3, top-10 and MRR, micro and macro, calibration, misses."""
-    from cdss.progress import progress
-    from ranking.calibration import plot_reliability
-    from ranking.study.baselines import engine_ranker, prior_ranker, similarity_ranker
-    from ranking.study.real_cases import (
-        GOLD_MATCHING_RULES,
-        calibration_of,
-        evaluate_cases,
-        plot_rank_histogram,
-    )
-    from ranking.study.similarity import SimilaritySpec
-
-    chosen = [m.strip() for m in methods.split(",") if m.strip()]
-    unknown = sorted(set(chosen) - set(METHODS))
-    if unknown or not chosen:
-        raise InputError(f"unknown method(s) {', '.join(unknown) or '(none)'}; expected some of {', '.join(METHODS)}")
-    settings, path, engine, cases = _eval_cases(fmt, path, limit, store_url)
-    k = engine.knowledge
-    builders = {
-        "cdss": engine_ranker,
-        "phenomizer": lambda e: similarity_ranker(e, SimilaritySpec("resnik", "bma_patient")),
-        "funsimavg": lambda e: similarity_ranker(e, SimilaritySpec("resnik", "funsimavg")),
-        "prior": prior_ranker,
-    }
-    rankers = {name: builders[name](engine) for name in chosen}
-    report, results = evaluate_cases(
-        cases,
-        rankers,
-        mentions=(lambda batch: list(engine.mentions([c.case.text for c in batch])))
-        if fmt == "vignette"
-        else (lambda batch: [None] * len(batch)),
-        known_diseases=set(k.disease_ids),
-        progress=lambda items: progress(items, desc="cases", enabled=settings.progress, unit="batch"),
-        groups={
-            "gold seen in the visit surveys": lambda c: any(
-                d in k.disease_index and k.priors.has_own[k.disease_index[d]] for d in c.gold
-            )
-        },
-    )
-    report.update(file=str(path), format=fmt, versions=engine.versions, gold_matching=GOLD_MATCHING_RULES)
-    target = out or settings.data_dir / "eval" / "cases" / path.stem
-    target.mkdir(parents=True, exist_ok=True)
-    if "cdss" in rankers:
-        curve = calibration_of(results, "cdss")
-        report["calibration"] = curve.to_dict()
-        plot_reliability({"cdss": curve}, target / "cases_reliability.png", f"{path.stem}: top diagnosis")
-    (target / "cases_eval.json").write_text(json.dumps(report, indent=2))
-    lead = chosen[0]
-    with (target / "cases_misses.jsonl").open("w", encoding="utf-8") as sink:
-        for result in results:
-            if result.rank(lead) != 1:
-                line = result.to_dict(lead) | {"ranks": {m: result.rank(m) for m in chosen}}
-                sink.write(json.dumps(line, ensure_ascii=False) + "\n")
-    plot_rank_histogram(results, chosen, target / "cases_ranks.png", f"{path.stem} ({len(results)} cases)")
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return
-    click.echo(_cases_table(report))
-    click.echo(f"wrote cases_eval.json, cases_misses.jsonl and the PNGs to {target}", err=True)
-
-
-def _cases_table(report: dict) -> str:
-    def cells(m: dict) -> str:
-        macro = m.get("macro", {})
-        return (
-            f"{m['cases']:>6} {m['top1']:>6.3f} {m['top3']:>6.3f} {m['top10']:>6.3f} {m['mrr']:>6.3f}"
-            f"   macro {macro.get('top1', 0):.3f} {macro.get('top10', 0):.3f}"
-        )
-
-    lines = [f"{'':<44} {'cases':>6} {'top1':>6} {'top3':>6} {'top10':>6} {'MRR':>6}   macro top1 top10"]
-    for method, metrics in report["methods"].items():
-        lines.append(f"{method:<44} {cells(metrics['all'])}")
-        for name, group in metrics["groups"].items():
-            if group["cases"]:
-                lines.append(f"  {name:<42} {cells(group)}")
-    lines.append(f"gold matching: {report['gold_matching']}")
-    lines.append(
-        f"gold absent from the graph: {report['gold_absent_from_graph']:.1%}; "
-        f"unknown to the ranking (no findings): {report.get('gold_unknown_to_ranking', 0):.1%}"
-    )
-    if "calibration" in report:
-        lines.append(f"calibration of the top diagnosis's probability: ECE {report['calibration']['ece']:.3f}")
-    versions = report["versions"]
-    lines.append(
-        f"{report['seconds']:.0f} s, ranking {versions['ranking']}, graph {versions['graph']}, nlp {versions['nlp']}"
-    )
-    return "\n".join(lines)
-
-
-DEFAULT_GRID = (
-    '{"absent_weight": [0.0, 0.25, 1.0], "distance_discount": [0.25, 0.4], '
-    '"unexplained_exponent": [0.0, 1.0], "prior_temperature": [0.25, 0.5]}'
-)
-
-
-@evaluate.command("tune")
-@click.option("--format", "fmt", required=True, type=click.Choice(list(CASE_FILES)), help="How the file states cases.")
-@click.option(
-    "--file",
-    "path",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="JSON lines (default: the development set for the format, from `cdss data fetch`).",
-)
-@click.option("--grid", default=DEFAULT_GRID, show_default=True, help="JSON: ranking parameter -> values to try.")
-@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Folds, by diagnosis.")
-@click.option("--limit", type=click.IntRange(1), help="Only the first N cases.")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON report.")
-@click.option("--store", "store_url", help=STORE_HELP)
-def tune_command(
-    fmt: str, path: Path | None, grid: str, folds: int, limit: int | None, out: Path | None, store_url: str | None
-) -> None:
-    """Try ranking parameters on real cases, cross-validated by diagnosis, and fit the posterior's calibration."""
-    from cdss.progress import progress
-    from ranking.study.tuning import tune
-
-    try:
-        parsed = json.loads(grid)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--grid is not JSON: {exc.msg}") from None
-    if not isinstance(parsed, dict):
-        raise InputError("--grid must be a JSON object of parameter -> list of values")
-    settings, path, engine, cases = _eval_cases(fmt, path, limit, store_url)
-    k = engine.knowledge
-    found = list(engine.mentions([c.case.text for c in cases])) if fmt == "vignette" else [None] * len(cases)
-    observations = []
-    for case, mentions in zip(cases, found, strict=True):
-        try:
-            observations.append(engine.observe(case.case, mentions=mentions).observations)
-        except InputError:
-            observations.append([])
-    report = tune(
-        k,
-        engine.config,
-        cases,
-        observations,
-        parsed,
-        folds=folds,
-        progress=lambda items: progress(items, desc="grid", enabled=settings.progress, unit="point"),
-    )
-    report.update(file=str(path), format=fmt, base=engine.versions)
-    target = out or settings.data_dir / "eval" / "tune" / path.stem
-    target.mkdir(parents=True, exist_ok=True)
-    (target / "tune.json").write_text(json.dumps(report, indent=2))
-    for row in report["grid"]:
-        click.echo(
-            f"{json.dumps(row['parameters'], sort_keys=True):<100} top1 {row['top1']:.3f} top3 {row['top3']:.3f} "
-            f"top10 {row['top10']:.3f} MRR {row['mrr']:.3f}"
-        )
-    cv = report["cross_validated"]
-    click.echo(
-        f"cross-validated by diagnosis ({folds} folds): top1 {cv['top1']:.3f} top3 {cv['top3']:.3f} "
-        f"top10 {cv['top10']:.3f} MRR {cv['mrr']:.3f}; "
-        f"macro top1 {cv['macro']['top1']:.3f} top10 {cv['macro']['top10']:.3f}"
-    )
-    click.echo(f"picked per fold: {report['picked_per_fold']}")
-    calibration = report["calibration"]
-    click.echo(
-        f"calibration of the top probability: ECE {calibration['uncalibrated']['ece']:.3f} uncalibrated, "
-        f"{calibration['cross_validated']['ece']:.3f} cross-validated; fitted on all: {calibration['fitted_on_all']}"
-    )
-    click.echo(f"wrote {target / 'tune.json'}", err=True)

@@ -11,14 +11,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from cdss.curies import normalize_curie
-from cdss.errors import GraphModelError, InvalidCurieError
+from cdss.errors import GraphModelError
 from cdss.merge_rules import MergeRule
-from cdss.text import normalize_term
 from cdss.types import EDGE_ENDPOINTS, Concept, Edge, EdgeKey, EdgeType, NodeLabel, Provenance
+from kg.graph_checks import RESERVED_EDGE_KEYS, RESERVED_NODE_KEYS, check_concept, check_value
+from kg.resolution import Resolver
 from kg.unify import MergeStats, merge_concepts, unify
 from ontologies import SourceData
-from ontologies.model import ByName, ByXref, Endpoint, Link
+from ontologies.model import Endpoint, Link
 
 
 @dataclass(slots=True)
@@ -76,60 +76,6 @@ class AssembledGraph:
     sources: list[SourceSummary]
 
 
-def _scalar_kind(value: object) -> str | None:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "str"
-    return None
-
-
-def _check_value(value: object, owner: str, key: str) -> None:
-    """Values must be storable as a Neo4j property: a scalar or a list of one kind of scalar."""
-    if value is None or _scalar_kind(value) is not None:
-        return
-    if isinstance(value, list):
-        kinds = {_scalar_kind(v) for v in value}
-        if None not in kinds and len(kinds) <= 1:
-            return
-    raise GraphModelError(
-        f"{owner}: property {key!r} has value {value!r}; expected a scalar or a list of one scalar type"
-    )
-
-
-# Property names every store and export already uses for a node's or an edge's own fields.
-RESERVED_NODE_KEYS = frozenset({"id", "label", "name", "synonyms", "xrefs", "sources"})
-RESERVED_EDGE_KEYS = frozenset(
-    {"type", "start", "end", "source", "source_version", "license", "evidence", "references"}
-)
-
-
-def _check_curie(value: str, owner: str, what: str) -> None:
-    try:
-        canonical = normalize_curie(value)
-    except InvalidCurieError as exc:
-        raise GraphModelError(f"{owner}: {what} {value!r} is not a CURIE ({exc})") from None
-    if canonical != value:
-        raise GraphModelError(f"{owner}: {what} {value!r} is not canonical; expected {canonical!r}")
-
-
-def _check_concept(concept: Concept, source: str) -> None:
-    owner = f"node {concept.id!r} from {source!r}"
-    _check_curie(concept.id, owner, "id")
-    if not isinstance(concept.label, NodeLabel):
-        raise GraphModelError(f"{owner} has unknown label {concept.label!r}")
-    if not concept.name:
-        raise GraphModelError(f"{owner} has no name")
-    for xref in concept.xrefs:
-        _check_curie(xref, owner, "cross-reference")
-    for key, value in concept.attributes.items():
-        if key in RESERVED_NODE_KEYS:
-            raise GraphModelError(f"{owner}: attribute {key!r} clashes with a node field")
-        _check_value(value, owner, key)
-
-
 def _merge_edges(first: Edge, other: Edge) -> Edge:
     """Two statements of one edge by one source (often after their endpoints were unified).
 
@@ -161,105 +107,6 @@ def _merge_edges(first: Edge, other: Edge) -> Edge:
         ),
         attributes,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    node_id: str | None
-    ambiguous: bool = False
-    by_name: bool = False
-    wrong_label: bool = False
-    """The only candidate that named a node named one of a label the edge type does not allow."""
-
-
-def name_variants(text: str) -> list[str]:
-    """Normalised spellings to try for a bare name: as written, MeSH's inverted
-    "Arthritis, Rheumatoid" turned round, and the last word without a plural s."""
-    variants = [normalize_term(text)]
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) == 2 and all(parts):
-        variants.append(normalize_term(f"{parts[1]} {parts[0]}"))
-    for variant in list(variants):
-        words = variant.split()
-        if words and len(words[-1]) > 3 and words[-1].endswith("s") and not words[-1].endswith(("ss", "us", "is")):
-            variants.append(" ".join([*words[:-1], words[-1][:-1]]))
-    return list(dict.fromkeys(variants))
-
-
-class _Resolver:
-    """Turns a link's candidate endpoints into node ids."""
-
-    def __init__(self, nodes: Mapping[str, Concept], node_of: Mapping[str, str]) -> None:
-        self.nodes = nodes
-        self.node_of = node_of
-        self.by_xref: dict[str, set[str]] = defaultdict(set)
-        for node in nodes.values():
-            for xref in node.xrefs:
-                self.by_xref[xref].add(node.id)
-        self._names: tuple[dict[str, set[str]], dict[str, set[str]]] | None = None
-
-    def _by_name(self, text: str, labels: set[NodeLabel]) -> tuple[str | None, bool]:
-        """Names are tried before synonyms; each must point at one node of an allowed label."""
-        if self._names is None:
-            names: dict[str, set[str]] = defaultdict(set)
-            synonyms: dict[str, set[str]] = defaultdict(set)
-            for node in self.nodes.values():
-                names[normalize_term(node.name)].add(node.id)
-                for synonym in node.synonyms:
-                    synonyms[normalize_term(synonym)].add(node.id)
-            self._names = (names, synonyms)
-        # The first spelling that names anything decides: a weaker spelling must not
-        # win after a stronger one was ambiguous.
-        for index in self._names:
-            for variant in name_variants(text):
-                matches = {n for n in index.get(variant, ()) if self.nodes[n].label in labels}
-                if matches:
-                    return (next(iter(matches)), False) if len(matches) == 1 else (None, True)
-        return None, False
-
-    def _by_id(self, candidate: str | ByXref, labels: set[NodeLabel] | frozenset[NodeLabel]) -> Resolution:
-        """One id or cross-reference: the node it names, or why it names none."""
-        if isinstance(candidate, str):
-            node_id = self.node_of.get(candidate)
-            if node_id is not None:
-                if self.nodes[node_id].label in labels:
-                    return Resolution(node_id)
-                return Resolution(None, wrong_label=True)
-        curie = candidate.curie if isinstance(candidate, ByXref) else candidate
-        matches = {n for n in self.by_xref.get(curie, ()) if self.nodes[n].label in labels}
-        if len(matches) == 1:
-            return Resolution(next(iter(matches)))
-        return Resolution(None, ambiguous=len(matches) > 1)
-
-    def first_unique(self, candidates: tuple[Endpoint, ...], labels: frozenset[NodeLabel]) -> str | None:
-        """The first candidate id or cross-reference that names exactly one node; ambiguous ones are passed over."""
-        for candidate in candidates:
-            if not isinstance(candidate, ByName):
-                found = self._by_id(candidate, labels).node_id
-                if found is not None:
-                    return found
-        return None
-
-    def resolve(self, candidates: tuple[Endpoint, ...], labels: set[NodeLabel]) -> Resolution:
-        """Ids and cross-references first, then bare names; an ambiguous id stops the search."""
-        ambiguous = wrong_label = False
-        for candidate in candidates:
-            if isinstance(candidate, ByName):
-                continue
-            found = self._by_id(candidate, labels)
-            if found.node_id is not None:
-                return found
-            ambiguous = ambiguous or found.ambiguous
-            wrong_label = wrong_label or found.wrong_label
-        if ambiguous:
-            return Resolution(None, ambiguous=True)
-        for candidate in candidates:
-            if isinstance(candidate, ByName):
-                node_id, by_name_ambiguous = self._by_name(candidate.text, labels)
-                if node_id is not None:
-                    return Resolution(node_id, by_name=True)
-                ambiguous = ambiguous or by_name_ambiguous
-        return Resolution(None, ambiguous=ambiguous, wrong_label=wrong_label)
 
 
 def _flag_contradictions(edges: dict[EdgeKey, Edge], summaries: Mapping[str, SourceSummary]) -> None:
@@ -296,7 +143,7 @@ def _ancestors(parents: Mapping[str, set[str]], start: str) -> set[str]:
 class _Lookup:
     """The unified graph as a source's derivation sees it."""
 
-    resolver: _Resolver
+    resolver: Resolver
 
     def resolve(self, candidates: tuple[Endpoint, ...], labels: frozenset[NodeLabel]) -> str | None:
         return self.resolver.first_unique(candidates, labels)
@@ -307,7 +154,7 @@ class _Lookup:
 
 def _derive(
     data: Sequence[SourceData],
-    resolver: _Resolver,
+    resolver: Resolver,
     nodes: dict[str, Concept],
     summaries: Mapping[str, SourceSummary],
 ) -> list[tuple[str, Link]]:
@@ -327,7 +174,7 @@ def _derive(
             for key, value in attributes.items():
                 if key in RESERVED_NODE_KEYS:
                     raise GraphModelError(f"{source!r}: derived attribute {key!r} clashes with a node field")
-                _check_value(value, f"node {node_id!r} from {source!r}", key)
+                check_value(value, f"node {node_id!r} from {source!r}", key)
             nodes[node_id] = replace(node, attributes={**node.attributes, **attributes})
         summaries[source].notes.extend(derived.notes)
         summaries[source].details.update(derived.details)
@@ -361,7 +208,7 @@ def assemble(
         if name in summaries:
             summaries[name].merge = stats
 
-    resolver = _Resolver(unified.nodes, unified.node_of)
+    resolver = Resolver(unified.nodes, unified.node_of)
     derived_links = _derive(data, resolver, unified.nodes, summaries)
     grouping_links = [
         (
@@ -399,7 +246,7 @@ def _collect_concepts(
         summary = summaries[d.release.name]
         summary.notes.extend(d.notes)
         for concept in d.concepts:
-            _check_concept(concept, d.release.name)
+            check_concept(concept, d.release.name)
             summary.concepts += 1
             contributors[concept.id].add(d.release.name)
             existing = concepts.get(concept.id)
@@ -416,7 +263,7 @@ def _collect_concepts(
 
 def _resolve_links(
     ordered_links: Sequence[tuple[str, Link]],
-    resolver: _Resolver,
+    resolver: Resolver,
     nodes: Mapping[str, Concept],
     summaries: dict[str, SourceSummary],
 ) -> dict[EdgeKey, Edge]:
@@ -445,7 +292,7 @@ def _resolve_links(
         for key, value in link.attributes.items():
             if key in RESERVED_EDGE_KEYS:
                 raise GraphModelError(f"{link.type} link from {source!r}: attribute {key!r} clashes with an edge field")
-            _check_value(value, f"edge {start} -{link.type}-> {end}", key)
+            check_value(value, f"edge {start} -{link.type}-> {end}", key)
         if head.by_name or tail.by_name:
             summary.links_by_name += 1
         edge = Edge(link.type, start, end, link.provenance, dict(link.attributes))

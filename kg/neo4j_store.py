@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -21,8 +20,19 @@ from urllib.parse import urlsplit
 from cdss.batching import batched
 from cdss.errors import ConfigError, StoreError
 from cdss.text import normalize_term
-from cdss.types import Concept, Edge, EdgeKey, EdgeType, NodeLabel, Provenance
+from cdss.types import Concept, Edge, EdgeKey, EdgeType, NodeLabel
 from kg import cypher
+from kg.neo4j_records import (
+    concept_from_record,
+    edge_from_record,
+    edge_properties,
+    joined_key,
+    lucene_query,
+    matching_names,
+    node_properties,
+    parse_version,
+    search_order,
+)
 from kg.store import META_BUILT_AT, META_SOURCES, Direction, GraphStats, GraphStore
 
 # 5.6 for the COLLECT {} subqueries of the Browser favourites (neo4j/favorites.cypher); the store needs 5.0.
@@ -30,130 +40,11 @@ MIN_VERSION = (5, 6)
 SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 DEFAULT_BATCH = 10_000
 CONNECT_SECONDS = 5.0
-_LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
-_RESERVED_NODE = frozenset(
-    {"id", "name", "synonyms", "xrefs", "sources", "attributes", "terms", "norm_key", "xref_key"}
-)
-_RESERVED_EDGE = frozenset({"source", "source_version", "license", "evidence", "references", "attributes"})
 T = TypeVar("T")
 
 
 def is_neo4j_url(url: str) -> bool:
     return urlsplit(url).scheme.lower() in SCHEMES
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _copyable(value: Any) -> bool:
-    """Values Neo4j can hold as a property: scalars and non-empty lists of one scalar type."""
-    if isinstance(value, bool | int | float | str):
-        return True
-    if isinstance(value, list) and value:
-        kinds = {type(v) for v in value}
-        return len(kinds) == 1 and kinds <= {bool, int, float, str}
-    return False
-
-
-def _key(values: Iterable[str]) -> str:
-    return "|" + "|".join(values) + "|"
-
-
-def node_properties(concept: Concept) -> dict[str, Any]:
-    names = [concept.name, *concept.synonyms]
-    norms = sorted({normalize_term(n) for n in names if normalize_term(n)})
-    copied = {k: v for k, v in concept.attributes.items() if k not in _RESERVED_NODE and _copyable(v)}
-    return {
-        **copied,
-        "id": concept.id,
-        "name": concept.name,
-        "synonyms": list(concept.synonyms),
-        "xrefs": list(concept.xrefs),
-        "sources": list(concept.sources),
-        "attributes": _dumps(dict(concept.attributes)),
-        "terms": "\n".join(norms),
-        "norm_key": _key(norms),
-        "xref_key": _key(concept.xrefs),
-    }
-
-
-def edge_properties(edge: Edge) -> dict[str, Any]:
-    p = edge.provenance
-    copied = {k: v for k, v in edge.attributes.items() if k not in _RESERVED_EDGE and _copyable(v)}
-    return {
-        **copied,
-        "source": p.source,
-        "source_version": p.version,
-        "license": p.license,
-        "evidence": list(p.evidence),
-        "references": list(p.references),
-        "attributes": _dumps(dict(edge.attributes)),
-    }
-
-
-def _concept(record: Mapping[str, Any]) -> Concept:
-    return Concept(
-        id=record["id"],
-        label=NodeLabel(record["label"]),
-        name=record["name"],
-        synonyms=tuple(record["synonyms"] or ()),
-        xrefs=tuple(record["xrefs"] or ()),
-        sources=tuple(record["sources"] or ()),
-        attributes=json.loads(record["attributes"] or "{}"),
-    )
-
-
-def _edge(record: Mapping[str, Any]) -> Edge:
-    return Edge(
-        type=EdgeType(record["type"]),
-        start=record["start"],
-        end=record["end"],
-        provenance=Provenance(
-            source=record["source"],
-            version=record["version"],
-            license=record["license"],
-            evidence=tuple(record["evidence"] or ()),
-            references=tuple(record["references"] or ()),
-        ),
-        attributes=json.loads(record["attributes"] or "{}"),
-    )
-
-
-def lucene_query(text: str) -> str | None:
-    """Every normalised word required as a prefix; the whole words and the phrase scored on top.
-
-    Lucene gives prefix terms a constant score, so without the optional exact
-    clauses every hit would tie and the candidate cut would be arbitrary.
-    """
-    words = [_LUCENE_SPECIAL.sub(r"\\\1", w) for w in normalize_term(text).split()]
-    if not words:
-        return None
-    clauses = [f"+{w}*" for w in words] + words
-    if len(words) > 1:
-        clauses.append(f'"{" ".join(words)}"^2')
-    return " ".join(clauses)
-
-
-def parse_version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
-
-
-def _matching_names(concept: Concept, norm: str) -> list[str]:
-    """The concept's normalised names that hold every word of the query as a word prefix.
-
-    The full-text index sees all of a node's names as one field; the embedded
-    store matches within one name, and so does this filter.
-    """
-    words = norm.split()
-    names = [normalize_term(n) for n in (concept.name, *concept.synonyms)]
-    return [n for n in names if all(any(t.startswith(w) for t in n.split()) for w in words)]
-
-
-def _search_order(concept: Concept, score: float, norm: str, matching: list[str]) -> tuple:
-    """The embedded store's order: exact name, exact synonym, relevance, shortest matching name, id."""
-    name = normalize_term(concept.name)
-    return (name != norm, norm not in matching, -score, min(len(n) for n in matching), concept.id)
 
 
 class Neo4jStore(GraphStore):
@@ -329,19 +220,19 @@ class Neo4jStore(GraphStore):
     def get_nodes(self, ids: Sequence[str]) -> dict[str, Concept]:
         if not ids:
             return {}
-        return {r["id"]: _concept(r) for r in self._read(cypher.NODES_BY_IDS, ids=list(dict.fromkeys(ids)))}
+        return {r["id"]: concept_from_record(r) for r in self._read(cypher.NODES_BY_IDS, ids=list(dict.fromkeys(ids)))}
 
     def find_by_xref(self, curie: str) -> list[Concept]:
         if not curie or "|" in curie:
             return []
-        return [_concept(r) for r in self._read(cypher.NODES_BY_XREF, key=_key([curie]))]
+        return [concept_from_record(r) for r in self._read(cypher.NODES_BY_XREF, key=joined_key([curie]))]
 
     def find_by_name(self, name: str, *, label: NodeLabel | None = None) -> list[Concept]:
         norm = normalize_term(name)
         if not norm:
             return []
-        rows = self._read(cypher.NODES_BY_NORM, key=_key([norm]), label=str(label) if label else None)
-        return [_concept(r) for r in rows]
+        rows = self._read(cypher.NODES_BY_NORM, key=joined_key([norm]), label=str(label) if label else None)
+        return [concept_from_record(r) for r in rows]
 
     def search(self, text: str, *, label: NodeLabel | None = None, limit: int = 20) -> list[Concept]:
         query = lucene_query(text)
@@ -352,10 +243,10 @@ class Neo4jStore(GraphStore):
         norm = normalize_term(text)
         hits = []
         for record in rows:
-            concept = _concept(record)
-            matching = _matching_names(concept, norm)
+            concept = concept_from_record(record)
+            matching = matching_names(concept, norm)
             if matching:
-                hits.append((_search_order(concept, record["score"], norm, matching), concept))
+                hits.append((search_order(concept, record["score"], norm, matching), concept))
         return [concept for _, concept in sorted(hits, key=lambda hit: hit[0])[:limit]]
 
     def _edges(
@@ -364,17 +255,17 @@ class Neo4jStore(GraphStore):
         statement = cypher.EDGES_OUT if side == Direction.OUT else cypher.EDGES_IN
         types = [str(t) for t in edge_types] if edge_types is not None else None
         rows = self._read(statement, node=node_id, types=types, limit=2**62 if limit is None else limit)
-        return [_edge(r) for r in rows]
+        return [edge_from_record(r) for r in rows]
 
     def iter_nodes(self, *, label: NodeLabel | None = None) -> Iterator[Concept]:
         for record in self._stream(cypher.NODES_ALL, label=str(label) if label else None):
-            yield _concept(record)
+            yield concept_from_record(record)
 
     def iter_edges(self, *, edge_type: EdgeType | None = None) -> Iterator[Edge]:
         types = [str(edge_type)] if edge_type is not None else sorted(cypher.EDGE_TYPES)
         for name in types:
             for record in self._stream(cypher.EDGES_ALL[name]):
-                yield _edge(record)
+                yield edge_from_record(record)
 
     def meta(self) -> dict[str, str]:
         return {r["key"]: r["value"] for r in self._read(cypher.META_ALL)}

@@ -37,7 +37,8 @@ from cdss.types import Concept, EdgeType, NodeLabel
 from ontologies.files import FETCH_HINT
 from ontologies.mappings import mapping_rows
 from ontologies.model import Link, SourceData, SourceRelease
-from ontologies.visit_statistics import RFV_KINDS, SYMPTOM, RfvRow, Visits, derive_visit_statistics
+from ontologies.visit_statistics import derive_visit_statistics
+from ontologies.visits import RFV_KINDS, SYMPTOM, RfvRow, Visits
 
 SOURCE = "namcs_nhamcs"
 RFV_MAP = "namcs_rfv.tsv"

@@ -35,13 +35,19 @@ from scipy import sparse
 from scipy.stats import beta
 
 from cdss.types import EdgeType, NodeLabel
-from ontologies.model import ByXref, Derived, Endpoint, GraphLookup, Link, SourceRelease
+from ontologies.model import Derived, GraphLookup, Link, SourceRelease
+from ontologies.visit_report import coverage_details
+from ontologies.visits import (
+    AGE_BANDS,
+    SETTING_NAMES,
+    SEX_NAMES,
+    SYMPTOM,
+    RfvRow,
+    Visits,
+    code_prefixes,
+    diagnosis_candidates,
+)
 
-SYMPTOM = "symptom"
-RFV_KINDS = frozenset({SYMPTOM, "condition", "behaviour", "administrative", "injury", "test_result"})
-SETTING_NAMES = ("ed", "office")
-AGE_BANDS = ((0.0, 5.0, "0-4"), (5.0, 18.0, "5-17"), (18.0, 65.0, "18-64"), (65.0, float("inf"), "65+"))
-SEX_NAMES = ("female", "male")
 MIN_N = 5
 """Fewest visits (unweighted) giving a reason with a diagnosis for a `HAS_FINDING` edge."""
 MIN_STRATUM_VISITS = 30
@@ -52,69 +58,6 @@ SHARE_SHAPE = 2.0
 """Shape of the Gamma prior on a stratum's visit share (its mean is the setting's share)."""
 DISEASE = frozenset({NodeLabel.DISEASE})
 FINDING = frozenset({NodeLabel.FINDING})
-
-
-@dataclass(frozen=True, slots=True)
-class RfvRow:
-    """One reason-for-visit code as our curated table reads it."""
-
-    code: int
-    label: str
-    finding: str | None
-    parent: str | None
-    kind: str
-
-
-@dataclass(slots=True)
-class Visits:
-    """Survey visits as arrays; one row per visit."""
-
-    setting: np.ndarray
-    """Index into `SETTING_NAMES`."""
-    year: np.ndarray
-    age: np.ndarray
-    sex: np.ndarray
-    """0 female, 1 male, -1 unknown."""
-    weight: np.ndarray
-    rfv: np.ndarray
-    """visits x 5 reason codes; blanks are non-positive or unknown codes."""
-    diagnoses: np.ndarray
-    """visits x 5 ICD-10-CM codes with their dot, '' for none; the first is the primary diagnosis."""
-
-    def __len__(self) -> int:
-        return len(self.weight)
-
-    @classmethod
-    def concat(cls, parts: Sequence[Visits]) -> Visits:
-        return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in cls.__dataclass_fields__})
-
-    def age_band(self) -> np.ndarray:
-        band = np.full(len(self), -1, dtype=np.int8)
-        for index, (low, high, _) in enumerate(AGE_BANDS):
-            band[(self.age >= low) & (self.age < high)] = index
-        return band
-
-
-def code_prefixes(code: str) -> list[str]:
-    """`K35.80` -> [`K35.80`, `K35.8`, `K35`]: the code and every shorter code above it."""
-    out = [code]
-    while "." in out[-1]:
-        shorter = out[-1][:-1].rstrip(".")
-        out.append(shorter)
-    return out
-
-
-def diagnosis_candidates(code: str, overrides: Mapping[str, str]) -> tuple[Endpoint, ...]:
-    """Where a diagnosis code may land, best first: from the code up to its category, our curated disease
-    for that code, else the one disease that cross-references it; failing all, the ICD-10-CM category node,
-    which pools the category's codes."""
-    out: list[Endpoint] = []
-    for prefix in code_prefixes(code):
-        if prefix in overrides:
-            out.append(overrides[prefix])
-        out.append(ByXref(f"ICD10CM:{prefix}"))
-    out.append(f"ICD10CM:{code[:3]}")
-    return tuple(out)
 
 
 @dataclass(slots=True)
@@ -248,35 +191,7 @@ def derive_visit_statistics(
         ]
     )
 
-    diagnosed = code_node >= 0
-    categories = np.array([c[:3] if c else "" for c in primary.tolist()], dtype=object)
-    letters = np.array([c[:1] if c else "" for c in primary.tolist()], dtype=object)
-    category_names = sorted({c for c in categories[diagnosed].tolist()})
-    letter_names = sorted({c for c in letters[diagnosed].tolist()})
-    category_of = {c: i for i, c in enumerate(category_names)}
-    letter_of = {c: i for i, c in enumerate(letter_names)}
-    category_index = np.array([category_of.get(c, -1) if d else -1 for c, d in zip(categories, diagnosed, strict=True)])
-    letter_index = np.array([letter_of.get(c, -1) if d else -1 for c, d in zip(letters, diagnosed, strict=True)])
-
-    weight = visits.weight
-    everyone = _Groups.of(np.where(diagnosed, 0, -1), 1, weight, reasons)
-    by_letter = _Groups.of(letter_index, len(letter_names), weight, reasons)
-    by_category = _Groups.of(category_index, len(category_names), weight, reasons)
-    by_node = _Groups.of(code_node, len(node_ids), weight, reasons)
-    base = everyone.share()[0]
-    letter_share = _smooth(by_letter.share(), by_letter.effective, base[None, :], PRIOR_VISITS)
-    category_parent = letter_share[[letter_of[c[:1]] for c in category_names]]
-    category_share = _smooth(by_category.share(), by_category.effective, category_parent, PRIOR_VISITS)
-    # A disease's parent is the category most of its visits come from.
-    pairs = code_node[diagnosed] * len(category_names) + category_index[diagnosed]
-    node_category = (
-        np.bincount(pairs, minlength=len(node_ids) * len(category_names))
-        .reshape(len(node_ids), len(category_names))
-        .argmax(axis=1)
-    )
-    node_parent = category_share[node_category]
-    node_raw = by_node.share()
-    node_share = _smooth(node_raw, by_node.effective, node_parent, PRIOR_VISITS)
+    by_node, node_raw, node_parent, node_share = _smoothed_profiles(visits, primary, code_node, len(node_ids), reasons)
 
     band = visits.age_band()
     strata = _stratum_shares(visits, band, code_node, len(node_ids), reasons, node_share)
@@ -286,7 +201,7 @@ def derive_visit_statistics(
     )
     edges = len(derived.links)
     derived.node_attributes = _visit_shares(visits, band, code_node, symptomatic, node_ids, surveys)
-    derived.details = _coverage_details(
+    derived.details = coverage_details(
         visits,
         rfv,
         finding_of,
@@ -301,6 +216,7 @@ def derive_visit_statistics(
         profiled=len(profiled),
         edges=edges,
         diseases_with_share=len(node_ids),
+        min_n=MIN_N,
     )
     derived.notes.append(
         f"{len(profiled):,} diseases with a reason profile ({edges:,} edges, n >= {MIN_N}); "
@@ -314,6 +230,40 @@ def derive_visit_statistics(
         f"{len(unknown)} codes are not in {'namcs_rfv.tsv'}"
     )
     return derived
+
+
+def _smoothed_profiles(visits: Visits, primary: np.ndarray, code_node: np.ndarray, n_nodes: int, reasons):
+    """Each disease's reason shares, raw and smoothed: the disease towards its ICD-10-CM category, the
+    category towards its chapter letter, the letter towards all visits (Beta priors of `PRIOR_VISITS`)."""
+    diagnosed = code_node >= 0
+    categories = np.array([c[:3] if c else "" for c in primary.tolist()], dtype=object)
+    letters = np.array([c[:1] if c else "" for c in primary.tolist()], dtype=object)
+    category_names = sorted({c for c in categories[diagnosed].tolist()})
+    letter_names = sorted({c for c in letters[diagnosed].tolist()})
+    category_of = {c: i for i, c in enumerate(category_names)}
+    letter_of = {c: i for i, c in enumerate(letter_names)}
+    category_index = np.array([category_of.get(c, -1) if d else -1 for c, d in zip(categories, diagnosed, strict=True)])
+    letter_index = np.array([letter_of.get(c, -1) if d else -1 for c, d in zip(letters, diagnosed, strict=True)])
+
+    weight = visits.weight
+    everyone = _Groups.of(np.where(diagnosed, 0, -1), 1, weight, reasons)
+    by_letter = _Groups.of(letter_index, len(letter_names), weight, reasons)
+    by_category = _Groups.of(category_index, len(category_names), weight, reasons)
+    by_node = _Groups.of(code_node, n_nodes, weight, reasons)
+    base = everyone.share()[0]
+    letter_share = _smooth(by_letter.share(), by_letter.effective, base[None, :], PRIOR_VISITS)
+    category_parent = letter_share[[letter_of[c[:1]] for c in category_names]]
+    category_share = _smooth(by_category.share(), by_category.effective, category_parent, PRIOR_VISITS)
+    # A disease's parent is the category most of its visits come from.
+    pairs = code_node[diagnosed] * len(category_names) + category_index[diagnosed]
+    node_category = (
+        np.bincount(pairs, minlength=n_nodes * len(category_names)).reshape(n_nodes, len(category_names)).argmax(axis=1)
+    )
+    node_parent = category_share[node_category]
+    node_raw = by_node.share()
+    node_share = _smooth(node_raw, by_node.effective, node_parent, PRIOR_VISITS)
+
+    return by_node, node_raw, node_parent, node_share
 
 
 def _reason_links(
@@ -358,70 +308,6 @@ def _reason_links(
             profiled.add(node)
 
     return links, profiled
-
-
-def _coverage_details(
-    visits: Visits,
-    rfv: Mapping[int, RfvRow],
-    finding_of: Callable[[int], str],
-    finding_ids,
-    reasons,
-    reason_kinds,
-    unknown,
-    nodes_of,
-    why_not,
-    symptomatic,
-    *,
-    surveys: Sequence[str],
-    profiled: int,
-    edges: int,
-    diseases_with_share: int,
-) -> dict:
-    """What the build report says of the surveys: how much of the visits, diagnoses and reasons the graph took."""
-    weight = visits.weight
-    primary = visits.diagnoses[:, 0]
-    weights_total = float(weight.sum()) or 1.0
-    to_disease = np.array([c in nodes_of for c in primary.tolist()])
-    own_findings = {finding_of(r.code) for r in rfv.values()}
-    mapped_columns = [i for i, f in enumerate(finding_ids) if f not in own_findings]
-    reasons_why = sorted(set(why_not.values()))
-    why_index = np.array([reasons_why.index(why_not[c]) if c in why_not else -1 for c in primary.tolist()])
-    why_weight = np.bincount(why_index[why_index >= 0], weights=weight[why_index >= 0], minlength=len(reasons_why))
-    unresolved = dict(zip(reasons_why, why_weight.tolist(), strict=True))
-    no_diagnosis = float(weight[primary == ""].sum())
-    top_unknown = sorted(unknown.items(), key=lambda kv: -kv[1])[:10]
-    own = {r.code: r for r in rfv.values() if r.kind == SYMPTOM and not r.finding}
-    own_weight = {code: float(visits.weight[(visits.rfv == code).any(axis=1)].sum()) for code in own}
-    top_own = sorted(((c, w) for c, w in own_weight.items() if w > 0), key=lambda kv: -kv[1])[:10]
-    return {
-        "visits": len(visits),
-        "surveys": list(surveys),
-        "diseases_with_reason_profile": profiled,
-        "reason_edges": edges,
-        "diseases_with_visit_share": diseases_with_share,
-        "visits with a symptom among their reasons (these count)": round(
-            float(weight[symptomatic].sum()) / weights_total, 4
-        ),
-        "visits with a complaint whose complaints include an HPO/SYMP finding": round(
-            float(weight[np.asarray(reasons[:, mapped_columns].sum(axis=1)).ravel() > 0].sum())
-            / (float(weight[symptomatic].sum()) or 1.0),
-            4,
-        ),
-        "primary_diagnosis_to_graph_disease": round(float(weight[to_disease].sum()) / weights_total, 4),
-        **{
-            f"primary_diagnosis: {reason}": round(value / weights_total, 4)
-            for reason, value in sorted(unresolved.items())
-        },
-        "primary_diagnosis: none recorded": round(no_diagnosis / weights_total, 4),
-        **{f"reasons: {kind}": round(share, 4) for kind, share in sorted(reason_kinds.items())},
-        "reasons kept as own RFV findings (top 10 by weight)": [
-            f"RFV:{code} {own[code].label} ({w / weights_total:.2%} of visits)" for code, w in top_own
-        ],
-        "reason codes not in our table (top 10 by weight)": [
-            f"{code} ({w / weights_total:.2%})" for code, w in top_unknown
-        ],
-        "min_n": MIN_N,
-    }
 
 
 def _stratum_shares(

@@ -30,8 +30,8 @@ import numpy as np
 
 from cdss.errors import CdssError, InputError
 from cdss.types import Concept, Mention, NodeLabel
-from kg.assembly import name_variants
 from kg.lookup import resolve
+from kg.resolution import name_variants
 from kg.store import GraphStore
 from ranking.case import Case
 

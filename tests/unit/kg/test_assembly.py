@@ -4,7 +4,8 @@ import pytest
 
 from cdss.errors import GraphModelError
 from cdss.types import Concept, EdgeType, NodeLabel, Provenance
-from kg.assembly import assemble, name_variants
+from kg.assembly import assemble
+from kg.resolution import name_variants
 from kg.version import graph_version
 from ontologies import ByName, Link, SourceData, SourceRelease
 

@@ -14,7 +14,8 @@ from neo4j import exceptions
 from cdss.errors import StoreError
 from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
 from kg import cypher
-from kg.neo4j_store import Neo4jStore, lucene_query, node_properties
+from kg.neo4j_records import lucene_query, node_properties
+from kg.neo4j_store import Neo4jStore
 
 PROV = Provenance("hpo", "2025", "HPO licence")
 

@@ -12,7 +12,8 @@ from cdss.types import Assertion, MentionMethod
 from kg import open_store
 from nlp import build_pipeline, extract_mentions
 from nlp.loinc2hpo import FILE, outcome_terms, read_loinc2hpo
-from nlp.measurements import Patient, analytes, find_measurements, patient_of, reference_ranges
+from nlp.measurement_tables import analytes, reference_ranges
+from nlp.measurements import Patient, find_measurements, patient_of
 from nlp.resources import read_resource_text
 
 

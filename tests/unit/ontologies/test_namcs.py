@@ -15,15 +15,8 @@ from cdss.types import Concept, EdgeType, NodeLabel
 from kg.assembly import assemble
 from ontologies.model import ByXref, SourceData, SourceRelease
 from ontologies.namcs import SURVEYS, Survey, icd10cm_code, load_namcs, read_survey, rfv_table
-from ontologies.visit_statistics import (
-    MIN_N,
-    SYMPTOM,
-    RfvRow,
-    Visits,
-    code_prefixes,
-    derive_visit_statistics,
-    diagnosis_candidates,
-)
+from ontologies.visit_statistics import MIN_N, derive_visit_statistics
+from ontologies.visits import SYMPTOM, RfvRow, Visits, code_prefixes, diagnosis_candidates
 
 RELEASE = SourceRelease(name="namcs_nhamcs", version="test", license="public domain")
 
