@@ -20,10 +20,10 @@ from cdss.errors import CdssError, InputError, InvalidCurieError, NotFoundError,
 from cdss.record_ids import hashed_record_id, record_id_key
 from cdss.settings import Settings
 from cdss.types import Concept, Edge, EdgeType, NodeLabel
-from kg import open_store
 from kg.lookup import describe, resolve
 from kg.store import GraphStore
 from ranking.case import Case, ImageFinding, StatedFinding, checked, stated
+from runtime import open_graph
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class Services:
         from runtime import load_engine
 
         if self.store is None:
-            self.store = open_store(self.settings.store)
+            self.store = open_graph(self.settings)
         if not self.store.graph_version:
             raise NotReadyError(f"no graph at {self.store.location}: run `cdss kg build` first")
         self.engine = load_engine(self.store, self.settings, with_nlp=self.settings.api_nlp)

@@ -30,7 +30,7 @@ import numpy as np
 from api.keys import KeyStore
 from cdss.settings import load_settings
 from cdss.types import NodeLabel
-from kg import open_store
+from runtime import open_graph
 
 TEMPLATES = (
     "The patient reports {a} for the past three days and describes worsening {b}.",
@@ -45,7 +45,7 @@ TEMPLATES = (
 
 def make_notes(count: int, words: int, store_url: str, seed: int = 0) -> list[str]:
     rng = np.random.default_rng(seed)
-    with open_store(store_url) as store:
+    with open_graph(load_settings(), store_url) as store:
         names = sorted(
             c.name.lower()
             for c in store.iter_nodes(label=NodeLabel.FINDING)

@@ -24,9 +24,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from cdss.settings import load_settings
 from cdss.types import NodeLabel
-from kg import open_store
 from nlp.dense import DenseIndex, load_encoder
 from ontologies.phrases import finding_phrases
+from runtime import open_graph
 
 KINDS = ("lay", "exam")
 
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--store", help="graph store URL (default: CDSS_STORE)")
     args = parser.parse_args()
     settings = load_settings()
-    store = open_store(args.store or settings.store)
+    store = open_graph(settings, args.store)
     concepts, names = [], []
     for concept in store.iter_nodes(label=NodeLabel.FINDING):
         if concept.id.split(":", 1)[0] in ("HP", "SYMP"):

@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from cdss.settings import load_settings
-from kg import open_store
 from kg.export import export_graph
 from kg.push import push_graph
+from runtime import open_graph
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     settings = load_settings()
-    with open_store(args.store or settings.store) as store:
+    with open_graph(settings, args.store) as store:
         seconds = []
         for run in range(1, args.repeat + 1):
             with tempfile.TemporaryDirectory() as folder:
@@ -49,7 +49,7 @@ def main() -> None:
         if not uri:
             print("NEO4J_URI is not set: the push into a running Neo4j was not measured")
             return
-        with open_store(uri) as target:
+        with open_graph(settings, uri) as target:
             for label in ("first push", "second push (re-run)"):
                 began = time.perf_counter()
                 pushed = push_graph(store, target, show_progress=False)

@@ -24,7 +24,7 @@ from gnn.data import cached_export
 from gnn.score import GnnLinkScorer
 from gnn.splits import random_edge_split
 from gnn.train import DEFAULT_TRAINING, train_link_model
-from kg import open_store
+from runtime import open_graph
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=500)
     args = parser.parse_args()
     settings = load_settings()
-    store = open_store(args.store or settings.store)
+    store = open_graph(settings, args.store)
     started = time.perf_counter()
     export = cached_export(store, settings.data_dir / "gnn")
     print(f"export ready in {time.perf_counter() - started:.1f} s (graph {export.graph_version})")

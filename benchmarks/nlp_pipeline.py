@@ -22,10 +22,10 @@ from pathlib import Path
 import spacy
 
 from cdss.settings import load_settings
-from kg import open_store
 from nlp import load_pipeline, ner_choice, pipeline_version
 from nlp.pipeline import cache_dir
 from nlp.tokenizer import blank_pipeline
+from runtime import open_graph
 
 ACI_FILES = (
     "train.csv",
@@ -78,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
-    store = open_store(args.store or settings.store)
+    store = open_graph(settings, args.store)
     ner = ner_choice(settings, use_ner=not args.no_ner)
     load_pipeline(store, settings, ner=ner)
     # Measure the pipeline as a service loads it, from the cache, after one warm-up pass.

@@ -20,10 +20,9 @@ import time
 import numpy as np
 
 from cdss.settings import load_settings
-from kg import open_store
 from ranking import Engine, parse_case
 from ranking.study.simulate import Simulator
-from runtime import load_engine
+from runtime import load_engine, open_graph
 
 
 def case_dicts(engine: Engine, count: int) -> list[dict]:
@@ -49,7 +48,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000)
     args = parser.parse_args()
     settings = load_settings()
-    store = open_store(args.store or settings.store)
+    store = open_graph(settings, args.store)
     started = time.perf_counter()
     engine = load_engine(store, settings)
     print(f"engine loaded in {time.perf_counter() - started:.1f} s: {engine.knowledge.n_diseases:,} diseases")

@@ -14,10 +14,10 @@ STORE_HELP = "Graph store URL or file path (default: CDSS_STORE)."
 
 def _export(store_url: str | None):
     from gnn.data import cached_export
-    from kg import open_store
+    from runtime import open_graph
 
     settings = load_settings()
-    store = open_store(store_url or settings.store)
+    store = open_graph(settings, store_url)
     return settings, cached_export(store, settings.data_dir / "gnn")
 
 
@@ -119,11 +119,11 @@ def compare_command(
 ) -> None:
     """Diagnosis and treatment ranking with and without the GNN, on the same cases and hidden links."""
     from gnn.study.compare import compare_ranking
-    from kg import open_store
     from ranking.config import config_from_settings
+    from runtime import open_graph
 
     settings, export = _export(store_url)
-    with open_store(store_url or settings.store) as store:
+    with open_graph(settings, store_url) as store:
         report = compare_ranking(
             store,
             export,

@@ -28,6 +28,7 @@ def kg() -> None:
 def build_command(store_url: str | None, as_json: bool) -> None:
     """Build the graph from every available source, replacing the previous one atomically."""
     from kg import build_graph
+    from runtime import neo4j_login
 
     settings = load_settings()
     report = build_graph(
@@ -35,6 +36,7 @@ def build_command(store_url: str | None, as_json: bool) -> None:
         sources_dir=settings.sources_dir,
         batch_size=settings.batch_size,
         show_progress=settings.progress,
+        login=neo4j_login(settings),
     )
     if as_json:
         _print_json(report.to_dict())
@@ -58,10 +60,10 @@ def build_command(store_url: str | None, as_json: bool) -> None:
 )
 def stats_command(store_url: str | None, as_json: bool, merge_report: bool) -> None:
     """Counts per node label, edge type and source, and the graph version."""
-    from kg import open_store
+    from runtime import open_graph
 
     settings = load_settings()
-    with open_store(store_url or settings.store) as store:
+    with open_graph(settings, store_url) as store:
         stats = store.stats()
     if as_json:
         _print_json(stats.to_dict())
@@ -79,11 +81,11 @@ def push_command(target_url: str, store_url: str | None, as_json: bool) -> None:
     """Copy the graph into another store (Neo4j) in batches; safe to run again."""
     from dataclasses import asdict
 
-    from kg import open_store
     from kg.push import push_graph
+    from runtime import open_graph
 
     settings = load_settings()
-    with open_store(store_url or settings.store) as source, open_store(target_url) as target:
+    with open_graph(settings, store_url) as source, open_graph(settings, target_url) as target:
         report = push_graph(source, target, show_progress=settings.progress)
     if as_json:
         _print_json({**asdict(report), "to": target.location})
@@ -101,11 +103,11 @@ def push_command(target_url: str, store_url: str | None, as_json: bool) -> None:
 @click.option("--limit", default=15, show_default=True, help="Edges shown per type and direction (text output).")
 def show_command(curie: str, store_url: str | None, as_json: bool, limit: int) -> None:
     """A node, by id or cross-reference, with its edges and their provenance."""
-    from kg import open_store
     from kg.lookup import describe
+    from runtime import open_graph
 
     settings = load_settings()
-    with open_store(store_url or settings.store) as store:
+    with open_graph(settings, store_url) as store:
         views = describe(store, curie)
         version = store.graph_version
     if as_json:
@@ -128,11 +130,11 @@ def show_command(curie: str, store_url: str | None, as_json: bool, limit: int) -
 @click.option("--store", "store_url", help=STORE_HELP)
 def export_command(fmt: str, out: Path, store_url: str | None) -> None:
     """Export the graph for other tools."""
-    from kg import open_store
     from kg.export import export_graph
+    from runtime import open_graph
 
     settings = load_settings()
-    with open_store(store_url or settings.store) as store:
+    with open_graph(settings, store_url) as store:
         report = export_graph(store, fmt=fmt, out=out, show_progress=settings.progress)
     click.echo(report.summary_line())
     if report.command:

@@ -19,11 +19,11 @@ def _print_json(data: object) -> None:
 
 
 def _pipeline(store_url: str | None, *, use_ner: bool = True):
-    from kg import open_store
     from nlp import load_pipeline, ner_choice
+    from runtime import open_graph
 
     settings = load_settings()
-    store = open_store(store_url or settings.store)
+    store = open_graph(settings, store_url)
     return settings, store, load_pipeline(store, settings, ner=ner_choice(settings, use_ner=use_ner))
 
 

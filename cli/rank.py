@@ -17,11 +17,10 @@ BATCH = 64
 
 
 def engine_from_settings(store_url: str | None, *, with_nlp: bool = False):
-    from kg import open_store
-    from runtime import load_engine
+    from runtime import load_engine, open_graph
 
     settings = load_settings()
-    store = open_store(store_url or settings.store)
+    store = open_graph(settings, store_url)
     return settings, load_engine(store, settings, with_nlp=with_nlp)
 
 

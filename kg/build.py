@@ -17,7 +17,7 @@ from cdss.progress import progress
 from cdss.types import NodeLabel
 from kg.assembly import SourceSummary, assemble
 from kg.store import META_BUILT_AT, META_GRAPH_VERSION, META_SOURCES
-from kg.store_urls import building_store
+from kg.store_urls import Neo4jLogin, building_store
 from kg.version import graph_version
 from ontologies import CANONICAL_PREFIXES, GRAPH_SOURCES, MERGE_RULES, SourceData, SourceSpec
 
@@ -103,6 +103,7 @@ def build_graph(
     canonical_prefixes: Mapping[NodeLabel, Sequence[str]] = CANONICAL_PREFIXES,
     batch_size: int = 10_000,
     show_progress: bool | None = None,
+    login: Neo4jLogin | None = None,
 ) -> BuildReport:
     """Build the graph from `sources` into the store at `store_url`.
 
@@ -115,7 +116,7 @@ def build_graph(
         graph = assemble(loaded, rules=rules, canonical_prefixes=canonical_prefixes)
         version = graph_version(graph.nodes, graph.edges)
         write_started = time.perf_counter()
-        with building_store(store_url, batch_size=batch_size) as store:
+        with building_store(store_url, batch_size=batch_size, login=login) as store:
             store.upsert_nodes(
                 progress(graph.nodes, desc="writing nodes", total=len(graph.nodes), enabled=show_progress, unit="node")
             )

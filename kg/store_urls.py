@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,32 +31,36 @@ def sqlite_path(url: str) -> Path:
     return Path(parts.path).expanduser()
 
 
-def _neo4j(url: str, batch_size: int) -> GraphStore:
-    from cdss.settings import load_settings
+@dataclass(frozen=True, slots=True)
+class Neo4jLogin:
+    """Who connects to a Neo4j server, and to which database; the caller reads it from its settings."""
+
+    user: str
+    password: str
+    database: str | None = None
+
+
+def _neo4j(url: str, batch_size: int, login: Neo4jLogin | None) -> GraphStore:
     from kg.neo4j_store import Neo4jStore
 
-    settings = load_settings()
-    if not settings.neo4j_user or not settings.neo4j_password:
-        raise ConfigError(f"{url!r} needs NEO4J_USER and NEO4J_PASSWORD in the environment")
-    return Neo4jStore(
-        url,
-        auth=(settings.neo4j_user, settings.neo4j_password),
-        database=settings.neo4j_database,
-        batch_size=batch_size,
-    )
+    if login is None:
+        raise ConfigError(f"{url!r} needs a Neo4j login: set NEO4J_USER and NEO4J_PASSWORD in the environment")
+    return Neo4jStore(url, auth=(login.user, login.password), database=login.database, batch_size=batch_size)
 
 
-def open_store(url: str, *, batch_size: int = 10_000, create: bool = False) -> GraphStore:
-    """Open an existing graph (or an empty one when `create`)."""
+def open_store(
+    url: str, *, batch_size: int = 10_000, create: bool = False, login: Neo4jLogin | None = None
+) -> GraphStore:
+    """Open an existing graph (or an empty one when `create`); a Neo4j URL needs `login`."""
     from kg.neo4j_store import is_neo4j_url
 
     if is_neo4j_url(url):
-        return _neo4j(url, batch_size)
+        return _neo4j(url, batch_size, login)
     return SqliteStore(sqlite_path(url), create=create, batch_size=batch_size)
 
 
 @contextmanager
-def building_store(url: str, *, batch_size: int = 10_000) -> Iterator[GraphStore]:
+def building_store(url: str, *, batch_size: int = 10_000, login: Neo4jLogin | None = None) -> Iterator[GraphStore]:
     """A store to write a full build into.
 
     The embedded store builds beside the live file and replaces it only if the
@@ -66,7 +71,7 @@ def building_store(url: str, *, batch_size: int = 10_000) -> Iterator[GraphStore
     from kg.neo4j_store import is_neo4j_url
 
     if is_neo4j_url(url):
-        store = _neo4j(url, batch_size)
+        store = _neo4j(url, batch_size, login)
         try:
             store.clear()
             store.set_meta({"graph_version": ""})

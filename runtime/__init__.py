@@ -16,6 +16,7 @@ from cdss.errors import ConfigError, GraphModelError
 from cdss.settings import Settings
 from cdss.types import Mention
 from kg.store import GraphStore
+from kg.store_urls import Neo4jLogin
 from ranking import Engine, LinkScorer, RankingConfig
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,21 @@ class PipelineReader:
 
         for doc in annotate(self.pipeline, texts, max_chars=self.max_chars):
             yield doc_mentions(doc, "")
+
+
+def neo4j_login(settings: Settings) -> Neo4jLogin | None:
+    """The Neo4j login the settings give (`NEO4J_USER`, `NEO4J_PASSWORD`, `NEO4J_DATABASE`), if any."""
+    if not settings.neo4j_user or not settings.neo4j_password:
+        return None
+    return Neo4jLogin(settings.neo4j_user, settings.neo4j_password, settings.neo4j_database)
+
+
+def open_graph(settings: Settings, url: str | None = None, **options) -> GraphStore:
+    """The graph store at `url` (default: `CDSS_STORE`), with the settings' Neo4j login; `options` pass to
+    `kg.open_store`."""
+    from kg import open_store
+
+    return open_store(url or settings.store, login=neo4j_login(settings), **options)
 
 
 def load_reader(store: GraphStore, settings: Settings) -> PipelineReader:

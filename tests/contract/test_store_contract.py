@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from cdss.settings import load_settings
 from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
 from kg.store import Direction, GraphStore
 from kg.store_urls import open_store
+from runtime import open_graph
 
 PROV = Provenance(source="test", version="1", license="CC0", evidence=("TAS",), references=("PMID:1",))
 
@@ -57,7 +59,7 @@ def _neo4j(tmp_path: Path) -> GraphStore:
     uri = os.environ.get("NEO4J_URI")
     if not uri:
         pytest.skip("NEO4J_URI is not set: the Neo4j half of the contract suite needs a scratch Neo4j 5")
-    graph = open_store(uri, batch_size=2)
+    graph = open_graph(load_settings(), uri, batch_size=2)
     graph.clear()
     return graph
 
