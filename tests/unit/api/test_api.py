@@ -11,31 +11,15 @@ from hypothesis import HealthCheck, given, settings
 
 from api import create_app
 from api.limits import RateLimiter
-from api.services import Services
 from cdss.settings import load_settings
-from kg import open_store
-from runtime import load_engine
-from tests.ranking_graph import write_ranking_graph
+from tests.api_app import ranking_graph_app
 
 MARKER = "ZQXJ-unique-marker-4417"
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("api")
-    graph = write_ranking_graph(folder / "graph.sqlite")
-    env = {
-        "CDSS_DATA_DIR": str(folder / "data"),
-        "CDSS_STORE": str(graph),
-        "CDSS_RATE_LIMIT": "100000",
-        "CDSS_PROGRESS": "0",
-        "CDSS_RECORD_ID_KEY": "k" * 40,
-    }
-    app_settings = load_settings(env)
-    store = open_store(str(graph))
-    engine = load_engine(store, app_settings, with_nlp=True, with_links=False)
-    services = Services(app_settings, store=store, engine=engine)
-    app = create_app(app_settings, services=services)
+    app, services = ranking_graph_app(tmp_path_factory.mktemp("api"))
     keys = {scope: services.keys.create(f"test {scope}", [scope])[1] for scope in ("read", "ingest", "admin")}
     yield app, services, keys
     services.close()

@@ -15,15 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from api import create_app
 from api.models import RecommendationResponse
-from api.services import Services
-from cdss.settings import load_settings
-from kg import open_store
 from ranking import Engine
 from ranking.study.simulate import Simulator
-from runtime import load_engine
-from tests.ranking_graph import write_ranking_graph
+from tests.api_app import ranking_graph_app
 
 GOLDEN = Path(__file__).parents[2] / "data" / "golden_answers.json"
 VOLATILE = frozenset({"versions", "seconds", "request_id"})
@@ -79,20 +74,8 @@ def _stable(value):
 
 @pytest.fixture(scope="module")
 def answers(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("golden")
-    graph = write_ranking_graph(folder / "graph.sqlite")
-    env = {
-        "CDSS_DATA_DIR": str(folder / "data"),
-        "CDSS_STORE": str(graph),
-        "CDSS_RATE_LIMIT": "100000",
-        "CDSS_PROGRESS": "0",
-        "CDSS_RECORD_ID_KEY": "k" * 40,
-    }
-    settings = load_settings(env)
-    store = open_store(str(graph))
-    engine = load_engine(store, settings, with_nlp=True, with_links=False)
-    services = Services(settings, store=store, engine=engine)
-    app = create_app(settings, services=services)
+    app, services = ranking_graph_app(tmp_path_factory.mktemp("golden"))
+    engine = services.engine
     token = services.keys.create("golden", ["read"])[1]
     client = app.test_client()
     out = []

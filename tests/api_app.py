@@ -1,0 +1,27 @@
+"""The Flask app over the hand-built ranking graph with the real engine and NLP pipeline, for API tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from api import create_app
+from api.services import Services
+from cdss.settings import load_settings
+from runtime import load_engine, open_graph
+from tests.ranking_graph import write_ranking_graph
+
+
+def ranking_graph_app(folder: Path):
+    """(app, services) over a fresh copy of the ranking graph in `folder`; close the services when done."""
+    graph = write_ranking_graph(folder / "graph.sqlite")
+    env = {
+        "CDSS_DATA_DIR": str(folder / "data"),
+        "CDSS_STORE": str(graph),
+        "CDSS_RATE_LIMIT": "100000",
+        "CDSS_PROGRESS": "0",
+        "CDSS_RECORD_ID_KEY": "k" * 40,
+    }
+    settings = load_settings(env)
+    store = open_graph(settings)
+    services = Services(settings, store=store, engine=load_engine(store, settings, with_nlp=True, with_links=False))
+    return create_app(settings, services=services), services
