@@ -67,13 +67,56 @@ class MentionOut(BaseModel):
     """For a vital sign or lab value: value, unit, outcome, the range used and why it counts (or the problem)."""
 
 
+class TreatedDiagnosisOut(BaseModel):
+    id: str
+    name: str
+    rank: int
+
+
+class TreatmentOut(BaseModel):
+    """A drug offered for one of the leading diagnoses (`ranking.treatments.TreatmentOption`)."""
+
+    drug: str
+    name: str
+    for_: TreatedDiagnosisOut = Field(alias="for")
+    relation: str
+    evidence_grade: str
+    score: float
+    already_taking: bool
+    evidence: list[dict[str, Any]]
+    via_parent: dict[str, Any] | None = None
+    learned_score: float | None = None
+    versions: Versions
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class LeftOutOut(BaseModel):
+    """A candidate drug not offered, and why (`ranking.treatments.LeftOut`)."""
+
+    drug: str
+    name: str
+    for_: TreatedDiagnosisOut = Field(alias="for")
+    reason: str
+    evidence: list[dict[str, Any]]
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class QuestionOut(BaseModel):
+    """A finding worth asking about next (`ranking.diagnosis.Question`)."""
+
+    finding: str
+    name: str
+    information_gain: float
+    expected_in: list[dict[str, Any]]
+
+
 class RecommendationResponse(BaseModel):
     notice: str
     diagnoses: list[dict[str, Any]]
-    treatments: list[dict[str, Any]]
-    treatments_left_out: list[dict[str, Any]]
+    treatments: list[TreatmentOut]
+    treatments_left_out: list[LeftOutOut]
     learned_treatment_hypotheses: list[dict[str, Any]]
-    next_questions: list[dict[str, Any]]
+    next_questions: list[QuestionOut]
     mentions: list[MentionOut]
     unknown_image_labels: list[str]
     not_used: list[Any]

@@ -174,6 +174,24 @@ def negative_share(config: RankingConfig, observations: Sequence[Observation]) -
     return min(1.0, config.absent_budget / negated) if negated else 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A finding not yet known that would best tell the leading diagnoses apart, and where it is expected."""
+
+    finding: str
+    name: str
+    information_gain: float
+    expected_in: list[dict]
+
+    def to_dict(self) -> dict:
+        return {
+            "finding": self.finding,
+            "name": self.name,
+            "information_gain": self.information_gain,
+            "expected_in": self.expected_in,
+        }
+
+
 def top_diseases(scores: Scores, top_k: int, *, exclude: Sequence[int] = ()) -> list[int]:
     """Disease indices by descending score (ties by index, which follows the sorted ids)."""
     total = scores.total.copy()
@@ -231,7 +249,7 @@ def next_questions(
     known: set[str],
     *,
     limit: int = 5,
-) -> list[dict]:
+) -> list[Question]:
     """The unknown findings whose answer would best tell the candidates apart (expected information gain)."""
     k = model.k
     if len(candidates) < 2:
@@ -265,15 +283,15 @@ def next_questions(
     ids = [k.finding_ids[f] for f in findings.tolist()]
     order = sorted(range(len(ids)), key=lambda i: (-gain[i], ids[i]))[:limit]
     return [
-        {
-            "finding": ids[i],
-            "name": k.finding_names[int(findings[i])],
-            "information_gain": round(float(gain[i]), 4),
-            "expected_in": [
+        Question(
+            finding=ids[i],
+            name=k.finding_names[int(findings[i])],
+            information_gain=round(float(gain[i]), 4),
+            expected_in=[
                 {"disease": k.disease_ids[d], "frequency": round(float(f), 4)}
                 for d, f in zip(candidates, table[i].tolist(), strict=True)
                 if f > 0
             ],
-        }
+        )
         for i in order
     ]

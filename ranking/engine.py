@@ -25,13 +25,13 @@ from kg.store import GraphStore
 from ontologies.cxr import cxr_label_map
 from ranking.case import Case
 from ranking.config import RankingConfig, config_from_settings
-from ranking.diagnosis import Diagnosis, contributions, next_questions, score_observations, top_diseases
+from ranking.diagnosis import Diagnosis, Question, contributions, next_questions, score_observations, top_diseases
 from ranking.knowledge import Knowledge, build_knowledge
 from ranking.likelihood import LikelihoodModel
 from ranking.observations import ResolvedCase, resolve_case
 from ranking.related import RelatedIndex, build_related_index, related_diseases
 from ranking.treatment_index import TherapyIndex, build_therapy
-from ranking.treatments import Leading, treatment_options
+from ranking.treatments import Leading, LeftOut, TreatmentOption, treatment_options
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +72,9 @@ class LinkScorer(Protocol):
 class RankResult:
     case_id: str
     diagnoses: list[Diagnosis]
-    treatments: list[dict]
-    treatments_left_out: list[dict]
-    next_questions: list[dict]
+    treatments: list[TreatmentOption]
+    treatments_left_out: list[LeftOut]
+    next_questions: list[Question]
     hypotheses: list[dict]
     resolved: ResolvedCase
     versions: dict[str, str | None]
@@ -87,10 +87,10 @@ class RankResult:
             "id": self.case_id,
             "notice": NOTICE,
             "diagnoses": [{**d.to_dict(), "versions": self.versions} for d in self.diagnoses],
-            "treatments": [{**t, "versions": self.versions} for t in self.treatments],
-            "treatments_left_out": self.treatments_left_out,
+            "treatments": [{**t.to_dict(), "versions": self.versions} for t in self.treatments],
+            "treatments_left_out": [t.to_dict() for t in self.treatments_left_out],
             "learned_treatment_hypotheses": self.hypotheses,
-            "next_questions": self.next_questions,
+            "next_questions": [q.to_dict() for q in self.next_questions],
             "observations": [o.to_dict() for o in r.observations],
             "not_used": r.not_used,
             "known_conditions": [{"id": c.id, "name": c.name} for c in r.known_conditions],
@@ -278,11 +278,11 @@ class Engine:
         ]
         return sorted(picks, key=lambda d: (-posterior[d], d))
 
-    def _hypotheses(self, leading: Diagnosis, treatments: list[dict], known: set[str]) -> list[dict]:
+    def _hypotheses(self, leading: Diagnosis, treatments: list[TreatmentOption], known: set[str]) -> list[dict]:
         """Drugs the link model ranks high for the leading diagnosis that no curated edge offers."""
         if self.link_scorer is None:
             return []
-        offered = {t["drug"] for t in treatments if t["for"]["id"] == leading.id}
+        offered = {t.drug for t in treatments if t.target["id"] == leading.id}
         blocked = {d for condition in known for d in self.therapy.contraindicated.get(condition, {})}
         picks = [
             (drug, probability)

@@ -22,6 +22,60 @@ PARENT_DISCOUNT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
+class TreatmentOption:
+    """A drug offered for one of the leading diagnoses, with its grade, score and evidence."""
+
+    drug: str
+    name: str
+    target: dict
+    """The diagnosis it is for: id, name, rank."""
+    relation: str
+    evidence_grade: str
+    score: float
+    already_taking: bool
+    evidence: list[dict]
+    via_parent: dict | None = None
+    learned_score: float | None = None
+
+    def to_dict(self) -> dict:
+        out = {
+            "drug": self.drug,
+            "name": self.name,
+            "for": self.target,
+            "relation": self.relation,
+            "evidence_grade": self.evidence_grade,
+            "score": self.score,
+            "already_taking": self.already_taking,
+            "evidence": self.evidence,
+        }
+        if self.via_parent is not None:
+            out["via_parent"] = self.via_parent
+        if self.learned_score is not None:
+            out["learned_score"] = self.learned_score
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A candidate drug not offered, and why."""
+
+    drug: str
+    name: str
+    target: dict
+    reason: str
+    evidence: list[dict]
+
+    def to_dict(self) -> dict:
+        return {
+            "drug": self.drug,
+            "name": self.name,
+            "for": self.target,
+            "reason": self.reason,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Leading:
     """A diagnosis treatments are sought for."""
 
@@ -67,11 +121,11 @@ def treatment_options(
     medications: Sequence[str] = (),
     limit: int = 20,
     learned: Callable[[str, str], float | None] | None = None,
-) -> tuple[list[dict], list[dict]]:
+) -> tuple[list[TreatmentOption], list[LeftOut]]:
     """(options, left out): options ranked by diagnosis score x relation weight (x learned score)."""
     taking = set(medications)
-    options: dict[tuple[str, str], dict] = {}
-    left_out: list[dict] = []
+    options: dict[tuple[str, str], TreatmentOption] = {}
+    left_out: list[LeftOut] = []
     for diagnosis in leading:
         for indication, parent in _candidates(therapy, diagnosis.id):
             drug = indication.drug
@@ -80,13 +134,7 @@ def treatment_options(
             if why_not is not None:
                 reason, evidence = why_not
                 left_out.append(
-                    {
-                        "drug": drug,
-                        "name": therapy.names.get(drug, drug),
-                        "for": target,
-                        "reason": reason,
-                        "evidence": [e.to_dict() for e in evidence],
-                    }
+                    LeftOut(drug, therapy.names.get(drug, drug), target, reason, [e.to_dict() for e in evidence])
                 )
                 continue
             score = diagnosis.score * indication.grade.weight
@@ -96,22 +144,19 @@ def treatment_options(
             if learned_score is not None:
                 score *= learned_score
             key = (drug, diagnosis.id)
-            if key in options and options[key]["score"] >= score:
+            if key in options and options[key].score >= score:
                 continue
-            option = {
-                "drug": drug,
-                "name": therapy.names.get(drug, drug),
-                "for": target,
-                "relation": indication.relation,
-                "evidence_grade": indication.grade.label,
-                "score": round(score, 6),
-                "already_taking": drug in taking,
-                "evidence": [e.to_dict() for e in indication.evidence],
-            }
-            if parent is not None:
-                option["via_parent"] = {"id": parent, "name": therapy.names.get(parent, parent)}
-            if learned_score is not None:
-                option["learned_score"] = round(learned_score, 4)
-            options[key] = option
-    ranked = sorted(options.values(), key=lambda o: (-o["score"], o["for"]["rank"], o["drug"]))
+            options[key] = TreatmentOption(
+                drug=drug,
+                name=therapy.names.get(drug, drug),
+                target=target,
+                relation=indication.relation,
+                evidence_grade=indication.grade.label,
+                score=round(score, 6),
+                already_taking=drug in taking,
+                evidence=[e.to_dict() for e in indication.evidence],
+                via_parent={"id": parent, "name": therapy.names.get(parent, parent)} if parent is not None else None,
+                learned_score=round(learned_score, 4) if learned_score is not None else None,
+            )
+    ranked = sorted(options.values(), key=lambda o: (-o.score, o.target["rank"], o.drug))
     return ranked[:limit], left_out

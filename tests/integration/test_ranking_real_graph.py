@@ -28,7 +28,7 @@ def test_the_worked_examples_rank_sensibly(engine):
     cases = {c["id"]: parse_case(c) for c in map(json.loads, EXAMPLES.read_text().splitlines())}
     pneumonia = engine.rank(cases["pneumonia-like"], top_k=5)
     assert pneumonia.diagnoses[0].id == "DOID:552"
-    assert any(t["for"]["id"] == "DOID:552" for t in pneumonia.treatments)
+    assert any(t.target["id"] == "DOID:552" for t in pneumonia.treatments)
     assert pneumonia.resolved.medications[0]["id"] == "DRUGBANK:DB00722"
     marfan = engine.rank(cases["marfan-like"], top_k=5)
     assert any(d.name == "Marfan syndrome" for d in marfan.diagnoses[:3])
@@ -52,16 +52,16 @@ def test_common_presentations_put_the_right_disease_in_the_top_3(engine, case, e
     right = next(top[d] for d in top if d in expected)
     assert (right.urgent is not None) is cant_miss
     assert right.to_dict()["prior"]["kind"] in {"survey", "inherited", "tier"}
-    first_line = [t for t in result.treatments if t["for"]["id"] in expected]
-    assert first_line and first_line[0]["evidence_grade"].startswith("guideline first-line")
+    first_line = [t for t in result.treatments if t.target["id"] in expected]
+    assert first_line and first_line[0].evidence_grade.startswith("guideline first-line")
 
 
 def test_pneumonia_treatments_lead_with_guideline_antibiotics_and_leave_out_non_treatments(engine):
     cases = {c["id"]: parse_case(c) for c in map(json.loads, EXAMPLES.read_text().splitlines())}
     result = engine.rank(cases["pneumonia-like"], top_k=5)
-    names = [t["name"] for t in result.treatments if t["for"]["id"] == "DOID:552"]
+    names = [t.name for t in result.treatments if t.target["id"] == "DOID:552"]
     assert {"Amoxicillin", "Doxycycline", "Azithromycin"} <= set(names[:5])
-    left_out = {t["name"] for t in result.treatments_left_out}
+    left_out = {t.name for t in result.treatments_left_out}
     assert "Cysteine" in left_out and "Cysteine" not in names and "Oxygen" not in names
 
 

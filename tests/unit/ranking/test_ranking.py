@@ -231,31 +231,31 @@ def test_treatments_name_their_disease_skip_contraindications_and_flag_current_d
             }
         )
     )
-    options = {(t["drug"], t["for"]["id"]): t for t in result.treatments}
+    options = {(t.drug, t.target["id"]): t for t in result.treatments}
     assert ("DRUGBANK:DB00207", "DOID:552") in options
-    assert options[("DRUGBANK:DB00207", "DOID:552")]["already_taking"] is True
+    assert options[("DRUGBANK:DB00207", "DOID:552")].already_taking is True
     assert ("DRUGBANK:DB00635", "ORPHA:300") in options
-    left_out = {(t["drug"], t["for"]["id"]): t["reason"] for t in result.treatments_left_out}
+    left_out = {(t.drug, t.target["id"]): t.reason for t in result.treatments_left_out}
     assert "contraindicated in Seizure syndrome B" in left_out[("DRUGBANK:DB01060", "DOID:552")]
     assert "does not treat" in left_out[("DRUGBANK:DB00207", "ORPHA:300")]
     assert ("DRUGBANK:DB01060", "DOID:552") not in options
     assert [c.id for c in result.resolved.known_conditions] == ["OMIM:100002"]
-    assert all(t["evidence"][0]["license"] for t in result.treatments)
+    assert all(t.evidence[0]["license"] for t in result.treatments)
 
 
 def test_guidelines_come_before_labels_and_non_treatments_are_left_out(engine):
     result = engine.rank(parse_case({"present": ["HP:0001945", "HP:0012735", "HP:0002094"]}), top_k=3)
-    for_pneumonia = [t for t in result.treatments if t["for"]["id"] == "DOID:552"]
-    assert for_pneumonia[0]["drug"] == "DRUGBANK:DB00254"
-    assert for_pneumonia[0]["evidence_grade"].startswith("guideline first-line")
-    assert for_pneumonia[0]["evidence"][0]["references"] == ["A guideline 2099"]
-    grades = [t["evidence_grade"] for t in for_pneumonia]
+    for_pneumonia = [t for t in result.treatments if t.target["id"] == "DOID:552"]
+    assert for_pneumonia[0].drug == "DRUGBANK:DB00254"
+    assert for_pneumonia[0].evidence_grade.startswith("guideline first-line")
+    assert for_pneumonia[0].evidence[0]["references"] == ["A guideline 2099"]
+    grades = [t.evidence_grade for t in for_pneumonia]
     assert grades.index("drug label indication only") > grades.index(
         "physician-curated, symptomatic (PharmacotherapyDB)"
     )
-    assert "DRUGBANK:DB09140" not in {t["drug"] for t in result.treatments}
-    oxygen = next(t for t in result.treatments_left_out if t["drug"] == "DRUGBANK:DB09140")
-    assert "medical gas" in oxygen["reason"] and "drug label" in oxygen["reason"]
+    assert "DRUGBANK:DB09140" not in {t.drug for t in result.treatments}
+    oxygen = next(t for t in result.treatments_left_out if t.drug == "DRUGBANK:DB09140")
+    assert "medical gas" in oxygen.reason and "drug label" in oxygen.reason
 
 
 def test_a_cant_miss_diagnosis_stays_visible_below_the_top_k(engine):
@@ -274,14 +274,14 @@ def test_a_cant_miss_diagnosis_stays_visible_below_the_top_k(engine):
 
 def test_a_disease_without_indications_borrows_its_parents(engine):
     treatments = engine.rank(parse_case({"present": ["HP:0001945", "HP:0000988"]}), top_k=10).treatments
-    fever_disease = [t for t in treatments if t["for"]["id"] == "DOID:900"]
-    assert {t["drug"] for t in fever_disease} == {"DRUGBANK:DB00316"}
-    assert "via_parent" not in fever_disease[0]
+    fever_disease = [t for t in treatments if t.target["id"] == "DOID:900"]
+    assert {t.drug for t in fever_disease} == {"DRUGBANK:DB00316"}
+    assert fever_disease[0].via_parent is None and "via_parent" not in fever_disease[0].to_dict()
 
 
 def test_next_questions_split_the_leading_candidates(engine):
     result = engine.rank(parse_case({"present": ["HP:0001945"]}), top_k=10)
-    asked = [q["finding"] for q in result.next_questions]
+    asked = [q.finding for q in result.next_questions]
     assert asked and "HP:0001945" not in asked
     assert "DDXPLUS:E_130" not in asked, "a follow-up question is never suggested on its own"
     assert 1 <= len(asked) <= 5
