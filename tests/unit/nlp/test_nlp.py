@@ -29,23 +29,6 @@ TRAPS = Path(__file__).parents[2] / "data" / "assertion_traps.jsonl"
 LIMIT = 100_000
 
 
-@pytest.fixture(scope="module")
-def graph(tmp_path_factory):
-    from kg import build_graph
-    from tests.fixtures import tiny_source_specs, write_tiny_sources
-
-    root = tmp_path_factory.mktemp("nlp-graph")
-    specs = tiny_source_specs(write_tiny_sources(root / "sources"))
-    build_graph(store_url=str(root / "g.sqlite"), sources_dir=root, sources=specs, show_progress=False)
-    return root / "g.sqlite"
-
-
-@pytest.fixture(scope="module")
-def pipeline(graph):
-    with open_store(str(graph)) as store:
-        return build_pipeline(store)
-
-
 def mentions_of(nlp, text):
     return [(m.text, m.concept_id, m.assertion.value) for m in extract_mentions(nlp, text, max_chars=LIMIT)]
 

@@ -13,14 +13,13 @@ from cdss.errors import InputError, SourceParseError
 from cdss.record_ids import hashed_record_id
 from cdss.types import EdgeType, NodeLabel
 from cli import cli
-from kg import Direction, build_graph, open_store
+from kg import Direction, open_store
 from nlp import build_pipeline
 from nlp.corpora import read_conll, read_pubtator
 from nlp.evaluate import evaluate
 from nlp.extensions import candidate_link
 from nlp.ingest import SOURCE, Ingester, record_edge_precision
 from nlp.records import RecordInput, read_records
-from tests.fixtures import tiny_source_specs, write_tiny_sources
 
 LIMIT = 100_000
 KEY = b"k" * 32
@@ -40,20 +39,6 @@ PUBTATOR = """\
 2\t22\t26\trash\tDisease\t-1
 """
 CONLL = "Fever\tB-Disease\nand\tO\nacute\tB-Disease\npneumonia\tI-Disease\n.\tO\n\nAmoxicillin\tB-Chemical\n.\tO\n"
-
-
-@pytest.fixture(scope="module")
-def graph(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tasks-graph")
-    specs = tiny_source_specs(write_tiny_sources(root / "sources"))
-    build_graph(store_url=str(root / "g.sqlite"), sources_dir=root, sources=specs, show_progress=False)
-    return root / "g.sqlite"
-
-
-@pytest.fixture(scope="module")
-def pipeline(graph):
-    with open_store(str(graph)) as store:
-        return build_pipeline(store)
 
 
 def test_read_pubtator(tmp_path):
