@@ -50,11 +50,16 @@ def diagnosis_command(
     plot_ranks(report, target / "diagnosis_ranks.png")
     ranks = report.pop("_ranks")
     (target / "diagnosis_eval.json").write_text(json.dumps({**report, "ranks": ranks}, indent=2))
+    _show(report, as_json, _table, f"wrote {target / 'diagnosis_eval.json'} and {target / 'diagnosis_ranks.png'}")
+
+
+def _show(report: dict, as_json: bool, table, wrote: str) -> None:
+    """The report as JSON, or as a table with where the files went (on standard error)."""
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    click.echo(_table(report))
-    click.echo(f"wrote {target / 'diagnosis_eval.json'} and {target / 'diagnosis_ranks.png'}", err=True)
+    click.echo(table(report))
+    click.echo(wrote, err=True)
 
 
 def _table(report: dict) -> str:
@@ -180,11 +185,7 @@ def cases_command(
                 line = result.to_dict(lead) | {"ranks": {m: result.rank(m) for m in chosen}}
                 sink.write(json.dumps(line, ensure_ascii=False) + "\n")
     plot_rank_histogram(results, chosen, target / "cases_ranks.png", f"{path.stem} ({len(results)} cases)")
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return
-    click.echo(_cases_table(report))
-    click.echo(f"wrote cases_eval.json, cases_misses.jsonl and the PNGs to {target}", err=True)
+    _show(report, as_json, _cases_table, f"wrote cases_eval.json, cases_misses.jsonl and the PNGs to {target}")
 
 
 def _cases_table(report: dict) -> str:
