@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cdss.errors import AuthError, ConfigError, InputError, NotFoundError
+from cdss.json_fields import json_fields
 
 SCOPES = ("read", "ingest", "admin")
 PREFIX = "cdss"
@@ -49,13 +50,7 @@ class ApiKey:
         return "admin" in self.scopes or scope in self.scopes
 
     def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "scopes": list(self.scopes),
-            "created": self.created,
-            "revoked": self.revoked,
-        }
+        return json_fields(self)
 
 
 def _digest(secret: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from cdss.errors import GraphModelError
+from cdss.json_fields import json_fields
 from cdss.merge_rules import MergeRule
 from cdss.types import EDGE_ENDPOINTS, Concept, Edge, EdgeKey, EdgeType, NodeLabel, Provenance
 from kg.graph_checks import RESERVED_EDGE_KEYS, RESERVED_NODE_KEYS, check_concept, check_value
@@ -44,27 +45,10 @@ class SourceSummary:
     """Source-specific figures (e.g. a survey's coverage), reported as they are."""
 
     def to_dict(self) -> dict:
+        merge = {**json_fields(self.merge, omit=("routes",)), "merge_routes": dict(sorted(self.merge.routes.items()))}
         return {
-            "name": self.name,
-            "version": self.version,
-            "license": self.license,
-            "concepts": self.concepts,
-            "merged": self.merge.merged,
-            "merge_routes": dict(sorted(self.merge.routes.items())),
-            "unmapped": self.merge.unmapped,
-            "conflicting": self.merge.conflicting,
-            "grouped": self.merge.grouped,
-            "conflict_examples": list(self.merge.conflict_examples),
-            "edges": self.edges,
-            "edges_merged": self.edges_merged,
-            "links_unmapped": self.links_unmapped,
-            "links_ambiguous": self.links_ambiguous,
-            "links_by_name": self.links_by_name,
-            "links_wrong_label": self.links_wrong_label,
-            "links_self": self.links_self,
-            "contradictions": self.contradictions,
-            "cycles_dropped": self.cycles_dropped,
-            "notes": list(self.notes),
+            **json_fields(self, omit=("merge", "details")),
+            **merge,
             **({"details": self.details} if self.details else {}),
         }
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cdss.errors import SourceError
+from cdss.json_fields import json_fields
 from cdss.merge_rules import MergeRule
 from cdss.progress import progress
 from cdss.types import NodeLabel
@@ -47,18 +48,8 @@ class BuildReport:
         )
 
     def to_dict(self) -> dict:
-        return {
-            "store": self.store,
-            "graph_version": self.graph_version,
-            "nodes": self.nodes,
-            "edges": self.edges,
-            "seconds": round(self.seconds, 3),
-            "edges_per_second": round(self.edges_per_second, 1),
-            "load_seconds": {k: round(v, 3) for k, v in self.load_seconds.items()},
-            "write_seconds": round(self.write_seconds, 3),
-            "sources": [s.to_dict() for s in self.sources],
-            "skipped": list(self.skipped),
-        }
+        seconds = {"seconds": 3, "load_seconds": 3, "write_seconds": 3}
+        return {**json_fields(self, rounded=seconds), "edges_per_second": round(self.edges_per_second, 1)}
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from spacy.language import Language
 
 from cdss.batching import batched
+from cdss.json_fields import json_fields
 from cdss.progress import progress
 from cdss.record_ids import hashed_record_id
 from cdss.types import Assertion, Concept, Edge, EdgeKey, EdgeType, Mention, NodeLabel, Provenance
@@ -40,6 +41,12 @@ ASSERTION_ORDER = [a.value for a in Assertion]
 PAIR_LABELS = {NodeLabel.DISEASE.value, NodeLabel.FINDING.value}
 
 
+_PUBLIC_NAMES = {
+    "pair_edges_written": "record_derived_edges_written",
+    "pair_edges_removed": "record_derived_edges_removed",
+}
+
+
 @dataclass(slots=True)
 class IngestReport:
     records: int = 0
@@ -53,14 +60,7 @@ class IngestReport:
 
     def to_dict(self) -> dict:
         return {
-            "records": self.records,
-            "new": self.new,
-            "replaced": self.replaced,
-            "mentions": self.mentions,
-            "words": self.words,
-            "record_derived_edges_written": self.pair_edges_written,
-            "record_derived_edges_removed": self.pair_edges_removed,
-            "seconds": round(self.seconds, 2),
+            **json_fields(self, rename=_PUBLIC_NAMES, rounded={"seconds": 2}),
             "records_per_second": round(self.records / self.seconds, 1) if self.seconds else None,
         }
 

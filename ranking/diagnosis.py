@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cdss.json_fields import json_fields
 from ranking.calibration import posterior as calibrated
 from ranking.closure import row
 from ranking.config import RankingConfig
@@ -184,12 +185,7 @@ class Question:
     expected_in: list[dict]
 
     def to_dict(self) -> dict:
-        return {
-            "finding": self.finding,
-            "name": self.name,
-            "information_gain": self.information_gain,
-            "expected_in": self.expected_in,
-        }
+        return json_fields(self)
 
 
 def top_diseases(scores: Scores, top_k: int, *, exclude: Sequence[int] = ()) -> list[int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from cdss.json_fields import json_fields
 from ranking.treatment_index import Indication, TherapyIndex
 
 PARENT_DISCOUNT = 0.5
@@ -38,21 +39,7 @@ class TreatmentOption:
     learned_score: float | None = None
 
     def to_dict(self) -> dict:
-        out = {
-            "drug": self.drug,
-            "name": self.name,
-            "for": self.target,
-            "relation": self.relation,
-            "evidence_grade": self.evidence_grade,
-            "score": self.score,
-            "already_taking": self.already_taking,
-            "evidence": self.evidence,
-        }
-        if self.via_parent is not None:
-            out["via_parent"] = self.via_parent
-        if self.learned_score is not None:
-            out["learned_score"] = self.learned_score
-        return out
+        return json_fields(self, rename={"target": "for"}, omit_none=("via_parent", "learned_score"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +53,7 @@ class LeftOut:
     evidence: list[dict]
 
     def to_dict(self) -> dict:
-        return {
-            "drug": self.drug,
-            "name": self.name,
-            "for": self.target,
-            "reason": self.reason,
-            "evidence": self.evidence,
-        }
+        return json_fields(self, rename={"target": "for"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """The shared `cdss` package: CURIEs, text normalisation, settings, batching."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -7,8 +8,10 @@ import pytest
 from cdss.batching import batched
 from cdss.curies import curie_to_iri, normalize_curie
 from cdss.errors import ConfigError, InvalidCurieError
+from cdss.json_fields import json_fields
 from cdss.settings import load_settings
 from cdss.text import normalize_term
+from cdss.types import NodeLabel
 
 
 @pytest.mark.parametrize(
@@ -85,3 +88,32 @@ def test_batched():
     assert list(batched([], 3)) == []
     with pytest.raises(ValueError, match="at least 1"):
         list(batched([1], 0))
+
+
+@dataclass(frozen=True, slots=True)
+class _Inner:
+    source: str
+
+    def to_dict(self) -> dict:
+        return {"from": self.source}
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    name: str
+    kind: NodeLabel
+    tags: tuple[str, ...]
+    seconds: float
+    timings: dict
+    note: str | None = None
+    inner: _Inner | None = None
+
+
+def test_json_fields_keep_declaration_order_and_apply_each_rule():
+    row = _Row("x", NodeLabel.DISEASE, ("a", "b"), 1.23456, {"load": 0.98765}, inner=_Inner("s"))
+    shown = json_fields(row, rename={"kind": "label"}, rounded={"seconds": 2, "timings": 1}, omit_none=("note",))
+    assert list(shown) == ["name", "label", "tags", "seconds", "timings", "inner"]
+    assert shown["label"] == "Disease" and shown["tags"] == ["a", "b"]
+    assert shown["seconds"] == 1.23 and shown["timings"] == {"load": 1.0}
+    assert shown["inner"] == {"from": "s"}
+    assert "note" in json_fields(row) and "name" not in json_fields(row, omit=("name",))
