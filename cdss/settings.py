@@ -7,7 +7,7 @@ need it, so tests and tools can pass their own environment.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,28 +76,26 @@ def _default_data_dir(env: Mapping[str, str]) -> Path:
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = env.get(PREFIX + name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}={raw!r} is not an integer") from None
-    if value < minimum:
-        raise ConfigError(f"{PREFIX}{name}={value} must be at least {minimum}")
-    return value
+    return int(_number(env, name, default, minimum=minimum, parse=int, kind="an integer"))
 
 
 def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    return _number(env, name, default, minimum=minimum, parse=float, kind="a finite number")
+
+
+def _number(
+    env: Mapping[str, str], name: str, default: float, *, minimum: float, parse: Callable[[str], float], kind: str
+) -> float:
+    """A numeric setting, or `default` when unset; one not `kind`, not finite or below `minimum` is refused."""
     raw = env.get(PREFIX + name)
     if raw is None or raw == "":
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a number") from None
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not {kind}") from None
     if not value >= minimum or value == float("inf"):
-        raise ConfigError(f"{PREFIX}{name}={raw} must be a finite number of at least {minimum}")
+        raise ConfigError(f"{PREFIX}{name}={raw} must be {kind} of at least {minimum}")
     return value
 
 

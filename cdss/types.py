@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from cdss.json_fields import json_fields
+
 Scalar = str | int | float | bool
 PropertyValue = Scalar | None | list[Scalar]
 """What a node or edge property may hold: what Neo4j can store as a property."""
@@ -190,24 +192,11 @@ class Mention:
     concept_type: NodeLabel | None
     assertion: Assertion
     section: str | None
-    confidence: float
     method: MentionMethod
+    confidence: float
     measurement: dict[str, Any] | None = None
     """For a measurement: value, unit, outcome, the range used and why it counts (or the problem)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The mention as JSON, without the record id (the caller knows which record it asked about)."""
-        out = {
-            "start": self.start,
-            "end": self.end,
-            "text": self.text,
-            "concept_id": self.concept_id,
-            "concept_type": str(self.concept_type) if self.concept_type else None,
-            "assertion": str(self.assertion),
-            "section": self.section,
-            "method": str(self.method),
-            "confidence": self.confidence,
-        }
-        if self.measurement is not None:
-            out["measurement"] = self.measurement
-        return out
+        return json_fields(self, omit=("record_id",), omit_none=("measurement",))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -15,6 +16,18 @@ from cli.rank import STORE_HELP, engine_from_settings
 @click.group("eval")
 def evaluate() -> None:
     """Measure the ranking: on published vignettes, and on simulated cases."""
+
+
+def _case_file_options(command: Callable) -> Callable:
+    """`--format` and `--file`: which published cases to read, shared by `cdss eval cases` and `cdss eval tune`."""
+    command = click.option(
+        "--file",
+        "path",
+        type=click.Path(path_type=Path, exists=True, dir_okay=False),
+        help="JSON lines (default: the development set for the format, from `cdss data fetch`).",
+    )(command)
+    choice = click.Choice(list(CASE_FILES))
+    return click.option("--format", "fmt", required=True, type=choice, help="How the file states cases.")(command)
 
 
 @evaluate.command("diagnosis")
@@ -110,13 +123,7 @@ def _eval_cases(fmt: str, path: Path | None, limit: int | None, store_url: str |
 
 
 @evaluate.command("cases")
-@click.option("--format", "fmt", required=True, type=click.Choice(list(CASE_FILES)), help="How the file states cases.")
-@click.option(
-    "--file",
-    "path",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="JSON lines (default: the development set for the format, from `cdss data fetch`).",
-)
+@_case_file_options
 @click.option(
     "--methods",
     default=",".join(METHODS),
@@ -223,13 +230,7 @@ DEFAULT_GRID = (
 
 
 @evaluate.command("tune")
-@click.option("--format", "fmt", required=True, type=click.Choice(list(CASE_FILES)), help="How the file states cases.")
-@click.option(
-    "--file",
-    "path",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="JSON lines (default: the development set for the format, from `cdss data fetch`).",
-)
+@_case_file_options
 @click.option("--grid", default=DEFAULT_GRID, show_default=True, help="JSON: ranking parameter -> values to try.")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Folds, by diagnosis.")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N cases.")

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cdss.text import normalize_term
-from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
+from cdss.types import Concept, Edge
 
 _LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
 _RESERVED_NODE = frozenset(
@@ -69,31 +69,20 @@ def edge_properties(edge: Edge) -> dict[str, Any]:
 
 
 def concept_from_record(record: Mapping[str, Any]) -> Concept:
-    return Concept(
-        id=record["id"],
-        label=NodeLabel(record["label"]),
-        name=record["name"],
-        synonyms=tuple(record["synonyms"] or ()),
-        xrefs=tuple(record["xrefs"] or ()),
-        sources=tuple(record["sources"] or ()),
-        attributes=json.loads(record["attributes"] or "{}"),
+    lists = {k: record[k] or () for k in ("synonyms", "xrefs", "sources")}
+    attributes = json.loads(record["attributes"] or "{}")
+    return Concept.from_dict(
+        {"id": record["id"], "label": record["label"], "name": record["name"], **lists, "attributes": attributes}
     )
 
 
 def edge_from_record(record: Mapping[str, Any]) -> Edge:
-    return Edge(
-        type=EdgeType(record["type"]),
-        start=record["start"],
-        end=record["end"],
-        provenance=Provenance(
-            source=record["source"],
-            version=record["version"],
-            license=record["license"],
-            evidence=tuple(record["evidence"] or ()),
-            references=tuple(record["references"] or ()),
-        ),
-        attributes=json.loads(record["attributes"] or "{}"),
-    )
+    """A relationship row as Cypher returns it (provenance flattened into properties) back to an `Edge`."""
+    provenance = {k: record[k] for k in ("source", "version", "license")}
+    provenance |= {k: record[k] or () for k in ("evidence", "references")}
+    attributes = json.loads(record["attributes"] or "{}")
+    ends = {k: record[k] for k in ("type", "start", "end")}
+    return Edge.from_dict({**ends, "provenance": provenance, "attributes": attributes})
 
 
 def lucene_query(text: str) -> str | None:

@@ -7,20 +7,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from ontologies.visits import SYMPTOM, RfvRow, Visits
+from ontologies.visits import SYMPTOM, Reasons, RfvRow, Visits
 
 
 def coverage_details(
     visits: Visits,
     rfv: Mapping[int, RfvRow],
     finding_of: Callable[[int], str],
-    finding_ids,
-    reasons,
-    reason_kinds,
-    unknown,
-    nodes_of,
-    why_not,
-    symptomatic,
+    table: Reasons,
+    diagnoses: tuple[Mapping[str, str], Mapping[str, str]],
     *,
     surveys: Sequence[str],
     profiled: int,
@@ -28,7 +23,12 @@ def coverage_details(
     diseases_with_share: int,
     min_n: int,
 ) -> dict:
-    """What the build report says of the surveys: how much of the visits, diagnoses and reasons the graph took."""
+    """What the build report says of the surveys: how much of the visits, diagnoses and reasons the graph took.
+
+    `diagnoses` is (diagnosis code -> graph disease, code -> why it is none)."""
+    nodes_of, why_not = diagnoses
+    reasons, finding_ids, reason_kinds, unknown = table
+    symptomatic = table.symptomatic()
     weight = visits.weight
     primary = visits.diagnoses[:, 0]
     weights_total = float(weight.sum()) or 1.0

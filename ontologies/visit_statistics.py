@@ -42,6 +42,7 @@ from ontologies.visits import (
     SETTING_NAMES,
     SEX_NAMES,
     SYMPTOM,
+    Reasons,
     RfvRow,
     Visits,
     code_prefixes,
@@ -113,11 +114,7 @@ def _interval(
     return beta.ppf(0.025, a, b), beta.ppf(0.975, a, b)
 
 
-def _reason_matrix(
-    visits: Visits, rfv: Mapping[int, RfvRow], finding_of: Callable[[int], str]
-) -> tuple[sparse.csr_matrix, list[str], dict[str, float], dict[int, float]]:
-    """visits x findings (1 when any reason of the visit maps to the finding), the finding ids, the weighted
-    share of reasons by kind, and the weight of each reason code our table does not know."""
+def _reason_matrix(visits: Visits, rfv: Mapping[int, RfvRow], finding_of: Callable[[int], str]) -> Reasons:
     finding_index: dict[str, int] = {}
     rows, cols = [], []
     by_kind: dict[str, float] = defaultdict(float)
@@ -145,7 +142,7 @@ def _reason_matrix(
     matrix.sum_duplicates()
     matrix.data = np.minimum(matrix.data, 1.0)
     total = sum(by_kind.values()) or 1.0
-    return matrix, list(finding_index), {k: v / total for k, v in by_kind.items()}, dict(unknown)
+    return Reasons(matrix, list(finding_index), {k: v / total for k, v in by_kind.items()}, dict(unknown))
 
 
 def _resolve_diagnoses(
@@ -177,11 +174,12 @@ def derive_visit_statistics(
 ) -> Derived:
     """Reason profiles (`HAS_FINDING` links) and visit shares (node attributes) per graph disease."""
     derived = Derived()
-    reasons, finding_ids, reason_kinds, unknown = _reason_matrix(visits, rfv, finding_of)
+    table = _reason_matrix(visits, rfv, finding_of)
+    reasons, finding_ids = table.matrix, table.finding_ids
     primary = visits.diagnoses[:, 0]
     codes = sorted({c for c in primary.tolist() if c})
     nodes_of, why_not = _resolve_diagnoses(codes, lookup, overrides)
-    symptomatic = np.asarray(reasons.sum(axis=1)).ravel() > 0
+    symptomatic = table.symptomatic()
     node_ids = sorted({nodes_of[c] for c in primary[symptomatic].tolist() if c in nodes_of})
     node_index = {n: i for i, n in enumerate(node_ids)}
     code_node = np.array(
@@ -205,13 +203,8 @@ def derive_visit_statistics(
         visits,
         rfv,
         finding_of,
-        finding_ids,
-        reasons,
-        reason_kinds,
-        unknown,
-        nodes_of,
-        why_not,
-        symptomatic,
+        table,
+        (nodes_of, why_not),
         surveys=surveys,
         profiled=len(profiled),
         edges=edges,
@@ -223,11 +216,11 @@ def derive_visit_statistics(
         f"{len(node_ids):,} with a visit share; the primary diagnosis of "
         f"{derived.details['primary_diagnosis_to_graph_disease']:.1%} of weighted visits is a graph disease"
     )
-    mapped = reason_kinds.get("symptom: HPO/SYMP finding", 0.0)
+    mapped = table.kinds.get("symptom: HPO/SYMP finding", 0.0)
     derived.notes.append(
         f"reasons for visit: {mapped:.1%} of weighted mentions map to HPO/SYMP findings, "
-        f"{reason_kinds.get('symptom: own RFV finding', 0.0):.1%} to our own RFV findings; "
-        f"{len(unknown)} codes are not in {'namcs_rfv.tsv'}"
+        f"{table.kinds.get('symptom: own RFV finding', 0.0):.1%} to our own RFV findings; "
+        f"{len(table.unknown)} codes are not in {'namcs_rfv.tsv'}"
     )
     return derived
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+from scipy import sparse
 
 from ontologies.model import ByXref, Endpoint
 
@@ -77,3 +79,17 @@ def diagnosis_candidates(code: str, overrides: Mapping[str, str]) -> tuple[Endpo
         out.append(ByXref(f"ICD10CM:{prefix}"))
     out.append(f"ICD10CM:{code[:3]}")
     return tuple(out)
+
+
+class Reasons(NamedTuple):
+    """Visits' reasons as findings: visits x findings (1 when any reason of the visit maps to the finding), the
+    finding ids, the weighted share of reasons by kind, and the weight of each reason code our table does not know."""
+
+    matrix: sparse.csr_matrix
+    finding_ids: list[str]
+    kinds: dict[str, float]
+    unknown: dict[int, float]
+
+    def symptomatic(self) -> np.ndarray:
+        """Per visit: whether any of its reasons is a finding (the visits a differential is asked for)."""
+        return np.asarray(self.matrix.sum(axis=1)).ravel() > 0

@@ -12,18 +12,6 @@ blueprint = Blueprint("concepts", __name__, url_prefix="/v1")
 
 @operation(
     blueprint,
-    "/diseases",
-    summary="Search diseases by name, synonym or code",
-    query=SearchQuery,
-    response=SearchResponse,
-)
-def search_diseases(services: Services, query: SearchQuery) -> dict:
-    """Codes (CURIEs such as ICD10CM:J18.9 or OMIM:219700) resolve through cross-references."""
-    return services.search(NodeLabel.DISEASE, query)
-
-
-@operation(
-    blueprint,
     "/diseases/<curie>",
     summary="One disease: codes, findings, treatments, provenance",
     response=DiseaseResponse,
@@ -45,19 +33,22 @@ def related_diseases(services: Services, curie: str, query: RelatedQuery) -> dic
     return services.related(curie, query.limit)
 
 
-@operation(
-    blueprint,
-    "/findings",
-    summary="Search findings (symptoms, signs, phenotypes)",
-    query=SearchQuery,
-    response=SearchResponse,
+def _search(label: NodeLabel, path: str, summary: str, description: str) -> None:
+    """One search endpoint per label; they differ only in which nodes they search."""
+
+    def view(services: Services, query: SearchQuery) -> dict:
+        return services.search(label, query)
+
+    view.__name__ = f"search_{path.strip('/')}"
+    view.__doc__ = description
+    operation(blueprint, path, summary=summary, query=SearchQuery, response=SearchResponse)(view)
+
+
+_search(
+    NodeLabel.DISEASE,
+    "/diseases",
+    "Search diseases by name, synonym or code",
+    "Codes (CURIEs such as ICD10CM:J18.9 or OMIM:219700) resolve through cross-references.",
 )
-def search_findings(services: Services, query: SearchQuery) -> dict:
-    """By name, synonym or code."""
-    return services.search(NodeLabel.FINDING, query)
-
-
-@operation(blueprint, "/drugs", summary="Search drugs", query=SearchQuery, response=SearchResponse)
-def search_drugs(services: Services, query: SearchQuery) -> dict:
-    """By name, synonym or code (DrugBank, RxNorm, MeSH)."""
-    return services.search(NodeLabel.DRUG, query)
+_search(NodeLabel.FINDING, "/findings", "Search findings (symptoms, signs, phenotypes)", "By name, synonym or code.")
+_search(NodeLabel.DRUG, "/drugs", "Search drugs", "By name, synonym or code (DrugBank, RxNorm, MeSH).")

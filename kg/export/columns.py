@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from cdss.types import PropertyValue
+from cdss.types import Concept, Edge, PropertyValue
 
 
 def value_kind(value: PropertyValue) -> str | None:
@@ -51,3 +51,30 @@ def infer_columns(rows: Iterable[Mapping[str, PropertyValue]]) -> dict[str, str]
         else:
             columns[key] = _widest(scalars)
     return columns
+
+
+def node_fields(c: Concept) -> dict[str, PropertyValue | tuple[str, ...]]:
+    """The fixed fields every tabular export writes for a node, in column order, before its attributes."""
+    return {
+        "id": c.id,
+        "label": str(c.label),
+        "name": c.name,
+        "synonyms": c.synonyms,
+        "xrefs": c.xrefs,
+        "sources": c.sources,
+    }
+
+
+def edge_fields(e: Edge) -> dict[str, PropertyValue | tuple[str, ...]]:
+    """The fixed fields every tabular export writes for an edge, its provenance included, before its attributes."""
+    p = e.provenance
+    return {
+        "start": e.start,
+        "end": e.end,
+        "type": str(e.type),
+        "source": p.source,
+        "source_version": p.version,
+        "license": p.license,
+        "evidence": p.evidence,
+        "references": p.references,
+    }

@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from cdss.progress import progress
 from cdss.types import PropertyValue
-from kg.export.columns import infer_columns
+from kg.export.columns import edge_fields, infer_columns, node_fields
 from kg.store import GraphStore
 
 _GRAPHML_TYPES = {"boolean": "boolean", "long": "long", "double": "double", "string": "string"}
@@ -75,27 +75,15 @@ def export_graphml(store: GraphStore, path: Path, *, show_progress: bool | None 
         version = store.graph_version or "unbuilt"
         out.write(f'  <graph id={quoteattr("cdss-" + version)} edgedefault="directed">\n')
         for c in progress(store.iter_nodes(), desc="graphml nodes", enabled=show_progress):
-            fields = {
-                "label": str(c.label),
-                "name": c.name,
-                "synonyms": c.synonyms,
-                "xrefs": c.xrefs,
-                "sources": c.sources,
-            }
+            fields = node_fields(c)
+            del fields["id"]
             fields.update({f"attr.{k}": v for k, v in c.attributes.items() if v is not None})
             body = "".join(_data("n." + k, v) for k, v in fields.items())
             out.write(f"    <node id={quoteattr(c.id)}>{body}</node>\n")
             nodes += 1
         for e in progress(store.iter_edges(), desc="graphml edges", enabled=show_progress):
-            p = e.provenance
-            fields = {
-                "type": str(e.type),
-                "source": p.source,
-                "source_version": p.version,
-                "license": p.license,
-                "evidence": p.evidence,
-                "references": p.references,
-            }
+            fields = edge_fields(e)
+            del fields["start"], fields["end"]
             fields.update({f"attr.{k}": v for k, v in e.attributes.items() if v is not None})
             body = "".join(_data("e." + k, v) for k, v in fields.items())
             out.write(f"    <edge source={quoteattr(e.start)} target={quoteattr(e.end)}>{body}</edge>\n")

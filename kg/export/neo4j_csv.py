@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import csv
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from cdss.errors import GraphModelError
 from cdss.progress import progress
 from cdss.types import Concept, Edge, EdgeType, NodeLabel, PropertyValue
-from kg.export.columns import infer_columns
+from kg.export.columns import edge_fields, infer_columns, node_fields
 from kg.store import GraphStore
 
 ARRAY_DELIMITER_CANDIDATES = ("|", ";", "\u00a6", "\u00a4")
@@ -32,6 +32,10 @@ EDGE_HEADER = [
     "references:string[]",
 ]
 IMPORT_SCRIPT = "import.sh"
+
+
+def _fixed_cells(fields: dict, delimiter: str) -> list:
+    return [delimiter.join(v) if isinstance(v, tuple) else v for v in fields.values()]
 
 
 @dataclass(slots=True)
@@ -88,6 +92,32 @@ def _scalar(value: PropertyValue) -> str:
     return str(value)
 
 
+def _write_table(
+    path: Path,
+    header: list[str],
+    columns: Mapping[str, str],
+    items: Iterable[Concept] | Iterable[Edge],
+    fixed: Callable,
+    delimiter: str,
+    files: list[Path],
+) -> int:
+    """One node or relationship file: fixed fields, then typed attribute columns; an empty file is removed,
+    a written one is added to `files`. Returns the rows written."""
+    count = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header + [f"{k}:{kind}" for k, kind in columns.items()])
+        for item in items:
+            attributes = [_cell(item.attributes.get(k), kind, delimiter) for k, kind in columns.items()]
+            writer.writerow(_fixed_cells(fixed(item), delimiter) + attributes)
+            count += 1
+    if count:
+        files.append(path)
+    else:
+        path.unlink()
+    return count
+
+
 def export_neo4j_csv(store: GraphStore, out: Path, *, show_progress: bool | None = None) -> CsvExport:
     """Write node and relationship CSVs for neo4j-admin into `out`."""
     out.mkdir(parents=True, exist_ok=True)
@@ -100,58 +130,13 @@ def export_neo4j_csv(store: GraphStore, out: Path, *, show_progress: bool | None
     files: list[Path] = []
     node_total = edge_total = 0
     for label in labels:
-        columns = node_columns[label]
+        nodes = progress(store.iter_nodes(label=label), desc=f"nodes {label}", enabled=show_progress)
         path = out / f"nodes_{label}.csv"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(NODE_HEADER + [f"{k}:{kind}" for k, kind in columns.items()])
-            count = 0
-            for c in progress(store.iter_nodes(label=label), desc=f"nodes {label}", enabled=show_progress):
-                writer.writerow(
-                    [
-                        c.id,
-                        str(c.label),
-                        c.name,
-                        delimiter.join(c.synonyms),
-                        delimiter.join(c.xrefs),
-                        delimiter.join(c.sources),
-                    ]
-                    + [_cell(c.attributes.get(k), kind, delimiter) for k, kind in columns.items()]
-                )
-                count += 1
-        if count:
-            files.append(path)
-            node_total += count
-        else:
-            path.unlink()
+        node_total += _write_table(path, NODE_HEADER, node_columns[label], nodes, node_fields, delimiter, files)
     for edge_type in types:
-        columns = edge_columns[edge_type]
+        edges = progress(store.iter_edges(edge_type=edge_type), desc=f"edges {edge_type}", enabled=show_progress)
         path = out / f"rels_{edge_type}.csv"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(EDGE_HEADER + [f"{k}:{kind}" for k, kind in columns.items()])
-            count = 0
-            for e in progress(store.iter_edges(edge_type=edge_type), desc=f"edges {edge_type}", enabled=show_progress):
-                p = e.provenance
-                writer.writerow(
-                    [
-                        e.start,
-                        e.end,
-                        str(e.type),
-                        p.source,
-                        p.version,
-                        p.license,
-                        delimiter.join(p.evidence),
-                        delimiter.join(p.references),
-                    ]
-                    + [_cell(e.attributes.get(k), kind, delimiter) for k, kind in columns.items()]
-                )
-                count += 1
-        if count:
-            files.append(path)
-            edge_total += count
-        else:
-            path.unlink()
+        edge_total += _write_table(path, EDGE_HEADER, edge_columns[edge_type], edges, edge_fields, delimiter, files)
 
     command = import_command(files, delimiter)
     script = out / IMPORT_SCRIPT

@@ -69,10 +69,10 @@ def test_settings_defaults_and_overrides(tmp_path: Path):
     ("env", "message"),
     [
         ({"CDSS_BATCH_SIZE": "lots"}, "CDSS_BATCH_SIZE='lots' is not an integer"),
-        ({"CDSS_BATCH_SIZE": "0"}, "CDSS_BATCH_SIZE=0 must be at least 1"),
+        ({"CDSS_BATCH_SIZE": "0"}, "CDSS_BATCH_SIZE=0 must be an integer of at least 1"),
         ({"CDSS_PROGRESS": "maybe"}, "CDSS_PROGRESS='maybe'"),
         ({"CDSS_LOG_LEVEL": "chatty"}, "CDSS_LOG_LEVEL='CHATTY'"),
-        ({"CDSS_PRIOR_COMMON": "many"}, "CDSS_PRIOR_COMMON='many' is not a number"),
+        ({"CDSS_PRIOR_COMMON": "many"}, "CDSS_PRIOR_COMMON='many' is not a finite number"),
         ({"CDSS_PRIOR_DDXPLUS": "-1"}, "CDSS_PRIOR_DDXPLUS=-1 must be a finite number"),
         ({"CDSS_PRIOR_DDXPLUS": "nan"}, "CDSS_PRIOR_DDXPLUS=nan must be a finite number"),
     ],

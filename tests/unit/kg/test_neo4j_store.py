@@ -14,7 +14,7 @@ from neo4j import exceptions
 from cdss.errors import StoreError
 from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
 from kg import cypher
-from kg.neo4j_records import lucene_query, node_properties
+from kg.neo4j_records import concept_from_record, edge_from_record, edge_properties, lucene_query, node_properties
 from kg.neo4j_store import Neo4jStore
 
 PROV = Provenance("hpo", "2025", "HPO licence")
@@ -253,3 +253,24 @@ def test_clear_deletes_relationships_in_pages_before_nodes():
     assert store.clear() == 6_500
     assert [q for q, _ in writes(driver)] == [cypher.DELETE_RELATIONSHIPS_PAGE] * 3 + [cypher.DELETE_NODES_PAGE] * 2
     assert all(p == {"page": 5_000} for _, p in writes(driver))
+
+
+def test_rows_shaped_as_cypher_returns_them_read_back_to_the_same_concept_and_edge():
+    concept = Concept("MONDO:1", NodeLabel.DISEASE, "Flu", ("influenza",), ("ICD10CM:J11",), ("mondo",), {"n": 2})
+    edge = Edge(
+        EdgeType.HAS_FINDING, "MONDO:1", "HP:1", Provenance("hpo", "2025", "L", ("TAS",), ("PMID:1",)), {"f": 0.5}
+    )
+    written = node_properties(concept)
+    node_row = {k: written[k] for k in ("id", "name", "synonyms", "xrefs", "sources", "attributes")}
+    assert concept_from_record({**node_row, "label": "Disease"}) == concept
+    props = edge_properties(edge)
+    edge_row = {
+        "type": "HAS_FINDING",
+        "start": "MONDO:1",
+        "end": "HP:1",
+        "version": props["source_version"],
+        **{k: props[k] for k in ("source", "license", "evidence", "references", "attributes")},
+    }
+    assert edge_from_record(edge_row) == edge
+    bare = edge_from_record({**edge_row, "evidence": None, "references": None, "attributes": None})
+    assert (bare.provenance.evidence, bare.provenance.references, bare.attributes) == ((), (), {})

@@ -332,7 +332,7 @@ def test_observations_from_text_follow_their_assertions(engine):
     from cdss.types import Assertion, Mention, MentionMethod, NodeLabel
 
     def mention(text, concept, label, assertion, confidence=1.0):
-        return Mention("", 0, len(text), text, concept, label, assertion, None, confidence, MentionMethod.DICTIONARY)
+        return Mention("", 0, len(text), text, concept, label, assertion, None, MentionMethod.DICTIONARY, confidence)
 
     mentions = [
         mention("fever", "HP:0001945", NodeLabel.FINDING, Assertion.PRESENT),
