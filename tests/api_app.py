@@ -1,4 +1,6 @@
-"""The Flask app over the hand-built ranking graph with the real engine and NLP pipeline, for API tests."""
+"""The Flask app over the hand-built ranking graph with the real engine and NLP pipeline, for API tests.
+
+Its test client checks every answer against the OpenAPI document (`tests/openapi_check.py`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from api import create_app
 from api.services import Services
 from cdss.settings import load_settings
 from runtime import load_engine, open_graph
+from tests.openapi_check import OpenApiCheckedClient
 from tests.ranking_graph import write_ranking_graph
 
 
@@ -24,4 +27,6 @@ def ranking_graph_app(folder: Path):
     settings = load_settings(env)
     store = open_graph(settings)
     services = Services(settings, store=store, engine=load_engine(store, settings, with_nlp=True, with_links=False))
-    return create_app(settings, services=services), services
+    app = create_app(settings, services=services)
+    app.test_client_class = OpenApiCheckedClient
+    return app, services

@@ -13,6 +13,7 @@ from api import create_app
 from api.limits import RateLimiter
 from cdss.settings import load_settings
 from tests.api_app import ranking_graph_app
+from tests.openapi_check import OpenApiCheckedClient, check_answer, documented_response
 
 MARKER = "ZQXJ-unique-marker-4417"
 
@@ -55,6 +56,7 @@ def test_health_is_public_and_readiness_reports_the_loaded_parts(client):
 def test_readiness_is_false_until_the_graph_is_loaded(tmp_path):
     env = {"CDSS_DATA_DIR": str(tmp_path), "CDSS_STORE": str(tmp_path / "nothing.sqlite"), "CDSS_API_NLP": "0"}
     app = create_app(load_settings(env), background=False)
+    app.test_client_class = OpenApiCheckedClient
     client = app.test_client()
     response = client.get("/readyz")
     assert response.status_code == 503
@@ -254,6 +256,22 @@ def test_the_openapi_document_describes_every_route(api, client):
     assert document["paths"]["/v1/records"]["post"]["x-required-scope"] == "ingest"
     page = client.get("/docs").get_data(as_text=True)
     assert all(path in page for path in document["paths"])
+
+
+def test_the_test_client_refuses_an_answer_or_a_status_the_document_does_not_describe(api, client):
+    """The check every other API test relies on: it fails on a wrong field, a wrong type, or an unlisted status."""
+    document = client.get("/openapi.json").get_json()
+    sent = client.post("/v1/recommendations", json={"findings": [{"id": "HP:0001945"}]}, headers=auth(api))
+    assert sent.status_code == 200
+    answer = sent.get_json()
+    ok = documented_response(document, "/v1/recommendations", "POST", 200)
+    check_answer(document, ok, answer, "kept")
+    for broken in ({k: v for k, v in answer.items() if k != "diagnoses"}, {**answer, "diagnoses": "none"}):
+        with pytest.raises(AssertionError, match="breaks its OpenAPI schema"):
+            check_answer(document, ok, broken, "broken")
+    with pytest.raises(AssertionError, match="does not list"):
+        documented_response(document, "/v1/recommendations", "POST", 418)
+    assert documented_response(document, "/not/documented", "GET", 200) is None
 
 
 def test_generated_requests_conform_to_the_schema(api, client):
