@@ -52,15 +52,53 @@ def set_link(span: Span, hits: list[TermHit], *, method: str, confidence: float)
     set_candidate_link(span, Link(best.concept.id, best.concept.label, method, confidence, alternates))
 
 
-@Language.factory("cdss_concept_matcher", assigns=["doc.spans"])
-def make_concept_matcher(nlp: Language, name: str) -> ConceptMatcher:
-    return ConceptMatcher(nlp)
+@Language.factory(
+    "cdss_concept_matcher",
+    assigns=["doc.spans"],
+    default_config={
+        "name_confidence": CONFIDENCE_NAME,
+        "synonym_confidence": CONFIDENCE_SYNONYM,
+        "acronym_confidence": CONFIDENCE_ACRONYM,
+        "abbreviation_confidence": CONFIDENCE_ABBREVIATION,
+    },
+)
+def make_concept_matcher(
+    nlp: Language,
+    name: str,
+    name_confidence: float,
+    synonym_confidence: float,
+    acronym_confidence: float,
+    abbreviation_confidence: float,
+) -> ConceptMatcher:
+    return ConceptMatcher(
+        nlp,
+        name_confidence=name_confidence,
+        synonym_confidence=synonym_confidence,
+        acronym_confidence=acronym_confidence,
+        abbreviation_confidence=abbreviation_confidence,
+    )
 
 
 class ConceptMatcher:
     """Finds graph concepts by exact (normalised) name; links defined and curated abbreviations."""
 
-    def __init__(self, nlp: Language) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        *,
+        name_confidence: float = CONFIDENCE_NAME,
+        synonym_confidence: float = CONFIDENCE_SYNONYM,
+        acronym_confidence: float = CONFIDENCE_ACRONYM,
+        abbreviation_confidence: float = CONFIDENCE_ABBREVIATION,
+    ) -> None:
+        """Confidences: an exact name, a synonym, a case-sensitive acronym, an expanded abbreviation
+        (settable in the pipeline's config.cfg under [components.cdss_concept_matcher])."""
+        self.confidence = {
+            "name": name_confidence,
+            "synonym": synonym_confidence,
+            "acronym": acronym_confidence,
+            "abbreviation": abbreviation_confidence,
+        }
         self.vocab = nlp.vocab
         self.tokenizer = nlp.tokenizer
         self.table = TermTable.empty()
@@ -96,7 +134,7 @@ class ConceptMatcher:
             hits = self.table.lookup(self.key_of(abbreviation._.cdss_expansion))
             if hits:
                 span = Span(doc, abbreviation.start, abbreviation.end, label=LABEL, kb_id=hits[0].concept.id)
-                set_link(span, hits, method="dictionary", confidence=CONFIDENCE_ABBREVIATION)
+                set_link(span, hits, method="dictionary", confidence=self.confidence["abbreviation"])
                 span._.cdss_expansion = abbreviation._.cdss_expansion
                 spans[(abbreviation.start, abbreviation.end)] = span
         strings = self.vocab.strings
@@ -109,10 +147,8 @@ class ConceptMatcher:
                 if not hits or (start, end) in spans:
                     continue
                 span = Span(doc, start, end, label=LABEL, kb_id=hits[0].concept.id)
-                if case_sensitive:
-                    confidence = CONFIDENCE_ACRONYM
-                else:
-                    confidence = CONFIDENCE_NAME if hits[0].exact else CONFIDENCE_SYNONYM
+                kind = "acronym" if case_sensitive else "name" if hits[0].exact else "synonym"
+                confidence = self.confidence[kind]
                 set_link(span, hits, method="dictionary", confidence=confidence)
                 spans[(start, end)] = span
         doc.spans[DICTIONARY] = [spans[k] for k in sorted(spans)]

@@ -74,7 +74,7 @@ ABBREVIATION_LABEL = "abbreviation"
 ABBREVIATION_DISCOUNT = 0.9
 
 
-def _with_head(span: Span, link: Link, dictionary: list[tuple[Span, Link]]) -> Link:
+def _with_head(span: Span, link: Link, dictionary: list[tuple[Span, Link]], confidence: float) -> Link:
     """An unlinked NER span takes the concept of the longest dictionary span ending where it ends."""
     if link.concept:
         return link
@@ -83,22 +83,32 @@ def _with_head(span: Span, link: Link, dictionary: list[tuple[Span, Link]]) -> L
         return link
     _, head = max(heads, key=lambda pair: len(pair[0]))
     if link.type in (None, head.type) or (link.type == "Disease" and head.type == "Finding"):
-        return replace(
-            link, concept=head.concept, type=head.type, alternates=head.alternates, confidence=HEAD_CONFIDENCE
-        )
+        return replace(link, concept=head.concept, type=head.type, alternates=head.alternates, confidence=confidence)
     return link
 
 
-@Language.factory("cdss_mentions", assigns=["doc.spans"])
-def make_mentions(nlp: Language, name: str) -> MentionResolver:
-    return MentionResolver()
+@Language.factory(
+    "cdss_mentions",
+    assigns=["doc.spans"],
+    default_config={"head_confidence": HEAD_CONFIDENCE, "abbreviation_discount": ABBREVIATION_DISCOUNT},
+)
+def make_mentions(nlp: Language, name: str, head_confidence: float, abbreviation_discount: float) -> MentionResolver:
+    return MentionResolver(head_confidence=head_confidence, abbreviation_discount=abbreviation_discount)
 
 
 class MentionResolver:
+    def __init__(
+        self, *, head_confidence: float = HEAD_CONFIDENCE, abbreviation_discount: float = ABBREVIATION_DISCOUNT
+    ) -> None:
+        """`head_confidence`: an NER span linked through the dictionary concept at its head ("acute otitis media"
+        -> otitis media); `abbreviation_discount`: what a defined abbreviation keeps of its long form's confidence."""
+        self.head_confidence = head_confidence
+        self.abbreviation_discount = abbreviation_discount
+
     def __call__(self, doc: Doc) -> Doc:
         dictionary = [(s, candidate_link(s)) for s in doc.spans.get(DICTIONARY, [])]
         fuzzy = [(s, candidate_link(s)) for s in doc.spans.get(FUZZY, [])]
-        ner = [(s, _with_head(s, candidate_link(s), dictionary)) for s in doc.spans.get(NER, [])]
+        ner = [(s, _with_head(s, candidate_link(s), dictionary, self.head_confidence)) for s in doc.spans.get(NER, [])]
         measured = [(s, candidate_link(s)) for s in doc.spans.get(MEASUREMENTS, [])]
 
         def rank(candidate: tuple[Span, Link]) -> tuple:
@@ -121,7 +131,7 @@ class MentionResolver:
             if taken.isdisjoint(range(span.start, span.end)):
                 chosen[(span.start, span.end)] = (span, link)
                 taken.update(range(span.start, span.end))
-        _follow_definitions(doc, chosen)
+        _follow_definitions(doc, chosen, self.abbreviation_discount)
         mentions = []
         for key in sorted(chosen):
             span, link = chosen[key]
@@ -158,7 +168,7 @@ def _definition_mention(
     return max(overlapping, key=lambda pair: (min(pair[0].end, end) - max(pair[0].start, start), pair[0].end))
 
 
-def _follow_definitions(doc: Doc, chosen: dict[tuple[int, int], tuple[Span, Link]]) -> None:
+def _follow_definitions(doc: Doc, chosen: dict[tuple[int, int], tuple[Span, Link]], discount: float) -> None:
     for short in doc.spans.get(ABBREVIATIONS, []):
         long_form = short._.cdss_long_form
         if not long_form:
@@ -175,7 +185,7 @@ def _follow_definitions(doc: Doc, chosen: dict[tuple[int, int], tuple[Span, Link
             continue
         _, link = definition
         span = Span(doc, short.start, short.end, label=ABBREVIATION_LABEL, kb_id=link.concept or "")
-        chosen[key] = (span, replace(link, confidence=round(link.confidence * ABBREVIATION_DISCOUNT, 3)))
+        chosen[key] = (span, replace(link, confidence=round(link.confidence * discount, 3)))
 
 
 def doc_mentions(doc: Doc, record_id: str) -> list[Mention]:

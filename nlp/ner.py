@@ -18,24 +18,31 @@ UNLINKED_CONFIDENCE = 0.5
 TYPES = {"CHEMICAL": "Drug", "DRUG": "Drug", "DISEASE": "Disease", "FINDING": "Finding"}
 
 
-def span_from_entity(doc: Doc, start_char: int, end_char: int, label: str) -> Span | None:
+def span_from_entity(
+    doc: Doc, start_char: int, end_char: int, label: str, *, confidence: float = UNLINKED_CONFIDENCE
+) -> Span | None:
     span = doc.char_span(start_char, end_char, label=LABEL, alignment_mode="expand")
     if span is None or not span.text.strip():
         return None
-    set_candidate_link(span, Link(None, TYPES.get(label.upper(), label), "ner", UNLINKED_CONFIDENCE))
+    set_candidate_link(span, Link(None, TYPES.get(label.upper(), label), "ner", confidence))
     return span
 
 
-@Language.factory("cdss_ner_spans", assigns=["doc.spans"])
-def make_ner_spans(nlp: Language, name: str) -> NerSpans:
-    return NerSpans()
+@Language.factory("cdss_ner_spans", assigns=["doc.spans"], default_config={"unlinked_confidence": UNLINKED_CONFIDENCE})
+def make_ner_spans(nlp: Language, name: str, unlinked_confidence: float) -> NerSpans:
+    return NerSpans(unlinked_confidence=unlinked_confidence)
 
 
 class NerSpans:
     """Copies the entities of the pipeline's own `ner` component into `cdss_ner` spans."""
 
+    def __init__(self, *, unlinked_confidence: float = UNLINKED_CONFIDENCE) -> None:
+        """`unlinked_confidence`: what an entity counts for before a linker names its concept."""
+        self.unlinked_confidence = unlinked_confidence
+
     def __call__(self, doc: Doc) -> Doc:
-        spans = [span_from_entity(doc, e.start_char, e.end_char, e.label_) for e in doc.ents]
+        confidence = self.unlinked_confidence
+        spans = [span_from_entity(doc, e.start_char, e.end_char, e.label_, confidence=confidence) for e in doc.ents]
         doc.spans[NER] = [s for s in spans if s is not None]
         return doc
 

@@ -260,7 +260,24 @@ def test_saved_pipeline_reloads_with_spacy_load_alone(pipeline, tmp_path):
     assert pipeline_version(pipeline).startswith(f"cdss_clinical-{PIPELINE_REVISION}-")
 
 
-def _doc_with_candidates(text, candidates):
+def test_component_settings_live_in_the_pipeline_config_and_can_be_overridden(pipeline, tmp_path):
+    assert pipeline.config["components"]["cdss_concept_matcher"]["synonym_confidence"] == 0.95
+    assert pipeline.config["components"]["cdss_mentions"]["abbreviation_discount"] == 0.9
+    path = tmp_path / "pipeline"
+    pipeline.to_disk(path)
+    overrides = {"cdss_concept_matcher": {"name_confidence": 0.7, "abbreviation_confidence": 0.4}}
+    tuned = spacy.load(path, config={"components": overrides})
+    text = "Cystic fibrosis (CF) was diagnosed; fever."
+
+    def confidences(nlp):
+        return {m.text: m.confidence for m in extract_mentions(nlp, text, max_chars=LIMIT)}
+
+    default, changed = confidences(pipeline), confidences(tuned)
+    assert (default["fever"], changed["fever"]) == (1.0, 0.7)
+    assert (default["CF"], changed["CF"]) == (0.9, 0.4)
+
+
+def _doc_with_candidates(text, candidates, resolver=None):
     """A note run through the rule components, with hand-made candidate spans (group, start, end, link)."""
     nlp = blank_pipeline()
     for name in ("cdss_sentences", "cdss_sections", "cdss_abbreviations"):
@@ -273,7 +290,7 @@ def _doc_with_candidates(text, candidates):
         groups.setdefault(group, []).append(span)
     for group, spans in groups.items():
         doc.spans[group] = spans
-    return MentionResolver()(doc)
+    return (resolver or MentionResolver())(doc)
 
 
 def test_candidates_over_the_same_text_keep_their_own_links():
@@ -295,6 +312,8 @@ def test_a_defined_abbreviation_means_what_its_definition_means():
     doc = _doc_with_candidates(text, candidates)
     found = [(s.text, s._.cdss_concept, s._.cdss_confidence) for s in doc.spans[MENTIONS]]
     assert found == [("Acute kidney injury", "HP:0001919", 1.0), ("AKI", "HP:0001919", 0.9), ("AKI", "HP:0001919", 0.9)]
+    halved = _doc_with_candidates(text, candidates, MentionResolver(abbreviation_discount=0.5))
+    assert [s._.cdss_confidence for s in halved.spans[MENTIONS]] == [1.0, 0.5, 0.5]
 
 
 def test_a_gene_symbol_is_not_the_disease_named_after_it():
