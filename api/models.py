@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ranking.case import Case, ImageFinding, StatedFinding, checked, stated
+
 CURIE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*:\S+$"
 
 
@@ -40,6 +42,29 @@ class RecommendationRequest(Strict):
         "unknown", description="Where the patient is seen; it chooses which survey's visit frequencies are the prior."
     )
     top_k: int = Field(10, ge=1, le=100)
+
+    def to_case(self) -> Case:
+        """The engine's `Case`, built from fields this model has already checked (CURIEs are normalised and
+        the cross-field rule applied here, once)."""
+
+        def findings(status: str) -> tuple[StatedFinding, ...]:
+            listed = enumerate(self.findings)
+            return tuple(stated(f.id, f.confidence, f"findings[{i}].id") for i, f in listed if f.status == status)
+
+        return checked(
+            Case(
+                present=findings("present"),
+                absent=findings("absent"),
+                text=self.text,
+                image_findings=tuple(
+                    ImageFinding(i.label.strip(), i.probability, i.model) for i in self.image_findings
+                ),
+                medications=tuple(m.strip() for m in self.medications),
+                age=None if self.age is None else float(self.age),
+                sex=self.sex,
+                setting=self.setting,
+            )
+        )
 
 
 class Versions(BaseModel):

@@ -6,6 +6,7 @@ from api.models import DiseaseResponse, RelatedQuery, RelatedResponse, SearchQue
 from api.operations import operation
 from api.services import Services
 from cdss.types import NodeLabel
+from runtime import answers
 
 blueprint = Blueprint("concepts", __name__, url_prefix="/v1")
 
@@ -18,7 +19,8 @@ blueprint = Blueprint("concepts", __name__, url_prefix="/v1")
 )
 def get_disease(services: Services, curie: str) -> dict:
     """Every edge listed with its source, source version and licence."""
-    return services.disease(curie)
+    with services.engine_in_use() as engine:
+        return answers.disease_page(engine.store, curie)
 
 
 @operation(
@@ -30,14 +32,16 @@ def get_disease(services: Services, curie: str) -> dict:
 )
 def related_diseases(services: Services, curie: str, query: RelatedQuery) -> dict:
     """Ranked by shared findings (information-content weighted), shared treatments and ontology proximity."""
-    return services.related(curie, query.limit)
+    with services.engine_in_use() as engine:
+        return engine.related(curie, limit=query.limit)
 
 
 def _search(label: NodeLabel, path: str, summary: str, description: str) -> None:
     """One search endpoint per label; they differ only in which nodes they search."""
 
     def view(services: Services, query: SearchQuery) -> dict:
-        return services.search(label, query)
+        with services.engine_in_use() as engine:
+            return answers.search(engine.store, label, query.q, limit=query.limit)
 
     view.__name__ = f"search_{path.strip('/')}"
     view.__doc__ = description

@@ -6,6 +6,7 @@ from api.models import Health, ModelsResponse, Readiness, StatsResponse
 from api.openapi import docs_page, openapi_document
 from api.operations import operation
 from api.services import Services
+from runtime import answers
 
 blueprint = Blueprint("system", __name__)
 
@@ -13,13 +14,15 @@ blueprint = Blueprint("system", __name__)
 @operation(blueprint, "/v1/graph/stats", summary="The graph's counts and version", response=StatsResponse)
 def graph_stats(services: Services) -> dict:
     """Nodes by label, edges by type and by source, and what each source contributed."""
-    return services.stats()
+    with services.engine_in_use() as engine:
+        return engine.store.stats().to_dict()
 
 
 @operation(blueprint, "/v1/models", summary="The loaded models and their metrics", response=ModelsResponse)
 def models(services: Services) -> dict:
     """The graph, ranking, NLP and link-model versions, with the link model's training metrics."""
-    return services.models()
+    with services.engine_in_use() as engine:
+        return answers.loaded_models(engine)
 
 
 @operation(blueprint, "/healthz", summary="Liveness", response=Health, scope=None)

@@ -173,7 +173,7 @@ def test_a_crash_answers_500_with_a_request_id_and_no_traceback(api, client, mon
     def explode():
         raise RuntimeError(f"internal detail {MARKER}")
 
-    monkeypatch.setattr(api[1], "stats", explode)
+    monkeypatch.setattr(api[1].engine.store, "stats", explode)
     with caplog.at_level(logging.DEBUG):
         response = client.get("/v1/graph/stats", headers=auth(api))
     assert response.status_code == 500

@@ -1,0 +1,130 @@
+"""What the service answers, apart from how it is asked: one function per question, shared by every front end
+(the HTTP API today; FHIR and CDS Hooks adapters call the same functions).
+
+Each takes the loaded engine (or its store) and plain values, and returns the JSON the answer is; locking,
+readiness and the transport stay with the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdss.errors import InputError, InvalidCurieError, NotFoundError, NotReadyError
+from cdss.record_ids import hashed_record_id, record_id_key
+from cdss.settings import Settings
+from cdss.types import Concept, Edge, EdgeType, NodeLabel
+from kg.lookup import describe, resolve
+from kg.store import GraphStore
+from nlp.records import RecordInput
+from ranking import Engine
+from ranking.case import Case
+from runtime import load_ingester
+
+MAX_LISTED_EDGES = 500
+DISEASE_OUTGOING = (EdgeType.HAS_FINDING, EdgeType.EXCLUDES_FINDING, EdgeType.IS_A)
+DISEASE_INCOMING = (EdgeType.TREATS, EdgeType.PALLIATES, EdgeType.CONTRAINDICATED_FOR)
+
+
+def concept_summary(concept: Concept) -> dict:
+    """A concept as search results and disease pages show it (its attributes stay on the graph)."""
+    return {k: v for k, v in concept.to_dict().items() if k != "attributes"}
+
+
+def recommend(engine: Engine, case: Case, *, top_k: int) -> dict:
+    """The ranked differential and treatment options for one checked case, without the case id."""
+    if case.text is not None and engine.reader is None:
+        raise NotReadyError("this server runs without the NLP pipeline (CDSS_API_NLP=0); send findings instead")
+    result = engine.rank(case, top_k=top_k).to_dict()
+    result.pop("id", None)
+    return result
+
+
+def search(store: GraphStore, label: NodeLabel, text: str, *, limit: int) -> dict:
+    """Concepts of `label` by code (a CURIE, through cross-references) or by name and synonym."""
+    text = text.strip()
+    if not text:
+        raise InputError("q must contain more than spaces")
+    found: list[Concept] = []
+    if ":" in text and " " not in text:
+        try:
+            found = [c for c, _ in resolve(store, text) if c.label == label]
+        except (NotFoundError, InputError, InvalidCurieError):
+            found = []
+    seen = {c.id for c in found}
+    found += [c for c in store.search(text, label=label, limit=limit) if c.id not in seen]
+    return {"query": text, "results": [concept_summary(c) for c in found[:limit]]}
+
+
+def disease_page(store: GraphStore, curie: str) -> dict:
+    """One disease: its codes, findings, exclusions, treatments, contraindications and parents, each edge with
+    its source, source version and licence."""
+    views = describe(
+        store, curie, label=NodeLabel.DISEASE, outgoing_types=DISEASE_OUTGOING, incoming_types=DISEASE_INCOMING
+    )
+    if not views:
+        raise NotFoundError(f"{curie!r} is not a disease in the graph")
+    view = views[0]
+    names = {node: concept.name for node, concept in view.neighbours.items()}
+    out, incoming = view.outgoing, view.incoming
+    return {
+        "disease": concept_summary(view.concept),
+        "codes": [view.concept.id, *view.concept.xrefs],
+        "findings": _listed(out, {EdgeType.HAS_FINDING}, "end", names),
+        "excluded_findings": _listed(out, {EdgeType.EXCLUDES_FINDING}, "end", names),
+        "treatments": _listed(incoming, {EdgeType.TREATS, EdgeType.PALLIATES}, "start", names),
+        "contraindicated": _listed(incoming, {EdgeType.CONTRAINDICATED_FOR}, "start", names),
+        "parents": _listed(out, {EdgeType.IS_A}, "end", names),
+        "graph_version": store.graph_version,
+    }
+
+
+def _listed(edges: Sequence[Edge], types: set[EdgeType], other: str, names: dict[str, str]) -> list[dict]:
+    rows = []
+    for edge in edges:
+        if edge.type not in types:
+            continue
+        node = getattr(edge, other)
+        rows.append(
+            {
+                "type": str(edge.type),
+                "id": node,
+                "name": names.get(node, node),
+                "properties": dict(edge.attributes),
+                "source": edge.provenance.source,
+                "source_version": edge.provenance.version,
+                "license": edge.provenance.license,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["name"].casefold(), r["id"], r["source"]))[:MAX_LISTED_EDGES]
+
+
+def ingest(engine: Engine, records: Sequence[RecordInput], *, settings: Settings) -> dict:
+    """Read records into the graph (idempotent by record id); ids come back only as keyed hashes."""
+    if engine.reader is None:
+        raise NotReadyError("this server runs without the NLP pipeline (CDSS_API_NLP=0); it cannot ingest text")
+    ids = [r.id for r in records]
+    if len(set(ids)) != len(ids):
+        raise InputError("record ids must be unique within one request")
+    ingester = load_ingester(engine.store, settings, engine.reader.pipeline)
+    report = ingester.ingest(iter(records), show_progress=False)
+    return {
+        "records": report.records,
+        "new": report.new,
+        "replaced": report.replaced,
+        "mentions": report.mentions,
+        "record_ids": [hashed_record_id(i, record_id_key(settings)) for i in ids],
+        "graph_version": engine.store.graph_version,
+    }
+
+
+def loaded_models(engine: Engine) -> dict:
+    """The versions behind every answer, the link model's training metrics and the NLP components."""
+    scorer = engine.link_scorer
+    link = None
+    if scorer is not None:
+        metrics = getattr(scorer, "metrics", {}) or {}
+        link = {"version": scorer.version, "training": metrics.get("training")}
+    nlp = None
+    if engine.reader is not None:
+        nlp = {"version": engine.reader.version, "components": engine.reader.components}
+    return {"versions": engine.versions, "link_model": link, "nlp_pipeline": nlp}
