@@ -36,6 +36,12 @@ class RecommendationRequest(Strict):
     medications: list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]] = Field(
         default_factory=list, max_length=200, description="Names or CURIEs."
     )
+    allergies: list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Drugs or drug classes (names or CURIEs) the patient is allergic or intolerant to; treatments "
+        "they rule out are listed as left out, with the reason.",
+    )
     age: float | None = Field(None, ge=0, le=130, description="Years.")
     sex: Literal["female", "male"] | None = None
     setting: Literal["ed", "primary_care", "unknown"] = Field(
@@ -60,6 +66,7 @@ class RecommendationRequest(Strict):
                     ImageFinding(i.label.strip(), i.probability, i.model) for i in self.image_findings
                 ),
                 medications=tuple(m.strip() for m in self.medications),
+                allergies=tuple(a.strip() for a in self.allergies),
                 age=None if self.age is None else float(self.age),
                 sex=self.sex,
                 setting=self.setting,
@@ -135,6 +142,13 @@ class QuestionOut(BaseModel):
     expected_in: list[dict[str, Any]]
 
 
+class AllergyOut(BaseModel):
+    input: str
+    drugs: list[str]
+    """The drugs it names (by CURIE or exact name); empty when it names a class or nothing in the graph."""
+    classes: list[str]
+
+
 class RecommendationResponse(BaseModel):
     notice: str
     diagnoses: list[dict[str, Any]]
@@ -145,6 +159,7 @@ class RecommendationResponse(BaseModel):
     mentions: list[MentionOut]
     unknown_image_labels: list[str]
     not_used: list[Any]
+    allergies: list[AllergyOut]
     versions: Versions
     model_config = ConfigDict(extra="allow")
 

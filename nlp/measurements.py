@@ -125,11 +125,11 @@ _UNIT_SPELLINGS: dict[str, tuple[str, ...]] = {
     "mm/h": ("mm/h", "mm/hr", "mm/hour", "mm in 1 hour", "mm per hour"),
     "kPa": ("kpa",),
 }
-_SPELLING_TO_UNIT = {s.casefold(): unit for unit, spellings in _UNIT_SPELLINGS.items() for s in spellings}
+SPELLING_TO_UNIT = {s.casefold(): unit for unit, spellings in _UNIT_SPELLINGS.items() for s in spellings}
 """Keyed by casefolded spelling: the micro sign folds to the Greek mu."""
 _UNIT = re.compile(
     r"\s*(?P<unit>"
-    + "|".join(re.escape(s) for s in sorted(_SPELLING_TO_UNIT, key=len, reverse=True))
+    + "|".join(re.escape(s) for s in sorted(SPELLING_TO_UNIT, key=len, reverse=True))
     + r")(?![a-z0-9µμ])",
     re.IGNORECASE,
 )
@@ -286,7 +286,7 @@ def read_value(
     on_oxygen = bool(_OXYGEN.search(after)) and not _ROOM_AIR.search(after)
     if unit_match:
         spelled = unit_match.group("unit")
-        unit = _SPELLING_TO_UNIT[spelled.casefold()]
+        unit = SPELLING_TO_UNIT[spelled.casefold()]
         converted = analyte.convert(number, unit)
         if converted is None:
             return Measurement(**base, problem=f"unit {spelled!r} is not one {analyte.key} is measured in")

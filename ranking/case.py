@@ -18,7 +18,9 @@ from cdss.errors import InputError, InvalidCurieError
 SEXES = ("female", "male")
 CARE_SETTINGS = ("ed", "primary_care", "unknown")
 """Where the patient is seen: the emergency department, primary care, or not said (the prior averages both)."""
-CASE_FIELDS = frozenset({"id", "present", "absent", "text", "image_findings", "medications", "age", "sex", "setting"})
+CASE_FIELDS = frozenset(
+    {"id", "present", "absent", "text", "image_findings", "medications", "allergies", "age", "sex", "setting"}
+)
 MAX_ITEMS = 500
 MAX_AGE = 130
 
@@ -48,6 +50,8 @@ class Case:
     text: str | None = None
     image_findings: tuple[ImageFinding, ...] = ()
     medications: tuple[str, ...] = ()
+    allergies: tuple[str, ...] = ()
+    """Drugs or drug classes (names or CURIEs) the patient is allergic or intolerant to."""
     age: float | None = None
     sex: str | None = None
     setting: str = "unknown"
@@ -127,6 +131,14 @@ def _images(items: Sequence[Any]) -> tuple[ImageFinding, ...]:
     return tuple(out)
 
 
+def _names(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    items = _list(data, key)
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            raise InputError(f"{key}[{i}] must be a drug name or CURIE, got {item!r}")
+    return tuple(item.strip() for item in items)
+
+
 def parse_case(data: Any) -> Case:
     """A `Case` from a JSON-like mapping; every problem is an `InputError` naming the field."""
     if not isinstance(data, Mapping):
@@ -140,10 +152,7 @@ def parse_case(data: Any) -> Case:
     text = data.get("text")
     if text is not None and not isinstance(text, str):
         raise InputError(f"'text' must be a string, got {type(text).__name__}")
-    medications = _list(data, "medications")
-    for i, medication in enumerate(medications):
-        if not isinstance(medication, str) or not medication.strip():
-            raise InputError(f"medications[{i}] must be a drug name or CURIE, got {medication!r}")
+    medications, allergies = _names(data, "medications"), _names(data, "allergies")
     age = data.get("age")
     if age is not None:
         if isinstance(age, bool) or not isinstance(age, int | float) or not math.isfinite(age):
@@ -167,7 +176,8 @@ def parse_case(data: Any) -> Case:
             absent=_stated(_list(data, "absent"), "absent"),
             text=text,
             image_findings=_images(_list(data, "image_findings")),
-            medications=tuple(m.strip() for m in medications),
+            medications=medications,
+            allergies=allergies,
             age=float(age) if age is not None else None,
             sex=sex,
             setting=setting.strip().lower(),

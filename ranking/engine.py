@@ -23,6 +23,7 @@ from cdss.types import Mention, NodeLabel
 from kg.lookup import resolve
 from kg.store import GraphStore
 from ontologies.cxr import cxr_label_map
+from ranking.allergies import Allergy, allergy_conflict, resolve_allergies
 from ranking.case import Case
 from ranking.config import RankingConfig, config_from_settings
 from ranking.diagnosis import Diagnosis, Question, contributions, next_questions, score_observations, top_diseases
@@ -80,6 +81,7 @@ class RankResult:
     versions: dict[str, str | None]
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    allergies: list[Allergy] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         r = self.resolved
@@ -96,6 +98,7 @@ class RankResult:
             "known_conditions": [{"id": c.id, "name": c.name} for c in r.known_conditions],
             "ruled_out": [{"id": c.id, "name": c.name} for c in r.ruled_out],
             "medications": r.medications,
+            "allergies": [a.to_dict() for a in self.allergies],
             "unknown_image_labels": r.unknown_image_labels,
             "mentions": [m.to_dict() for m in r.mentions],
             "notes": self.notes,
@@ -214,6 +217,9 @@ class Engine:
         treatments, left_out = treatment_options(
             self.therapy, leading, known_conditions=sorted(known), medications=taking, learned=learned_treatment
         )
+        allergies = resolve_allergies(self.store, case.allergies)
+        treatments, held_back = self._without_allergens(treatments, allergies)
+        left_out = held_back + left_out
         hypotheses = self._hypotheses(diagnoses[0], treatments, known) if diagnoses else []
         asked = next_questions(
             self.model,
@@ -232,10 +238,27 @@ class Engine:
             next_questions=asked,
             hypotheses=hypotheses,
             resolved=resolved,
+            allergies=allergies,
             versions=self.versions,
             seconds=time.perf_counter() - started,
             notes=notes,
         )
+
+    def _without_allergens(
+        self, treatments: list[TreatmentOption], allergies: list[Allergy]
+    ) -> tuple[list[TreatmentOption], list[LeftOut]]:
+        """The options the patient's allergies allow, and the ones held back with the reason."""
+        if not allergies:
+            return treatments, []
+        drugs = self.store.get_nodes(sorted({t.drug for t in treatments}))
+        kept, held_back = [], []
+        for option in treatments:
+            reason = allergy_conflict(drugs[option.drug], allergies) if option.drug in drugs else None
+            if reason is None:
+                kept.append(option)
+            else:
+                held_back.append(LeftOut(option.drug, option.name, option.target, reason, option.evidence))
+        return kept, held_back
 
     def _diagnosis(
         self, case: Case, scores, posterior, explained, known, rank: int, disease: int, share, *, top_k: int

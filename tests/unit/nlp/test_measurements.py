@@ -11,6 +11,7 @@ from cdss.errors import SourceParseError
 from cdss.types import Assertion, MentionMethod
 from kg import open_store
 from nlp import build_pipeline, extract_mentions
+from nlp.coded_values import read_coded
 from nlp.loinc2hpo import FILE, outcome_terms, read_loinc2hpo
 from nlp.measurement_tables import analytes, reference_ranges
 from nlp.measurements import Patient, find_measurements, patient_of
@@ -191,3 +192,16 @@ def test_measurements_become_asserted_mentions_with_their_reading(pipeline):
     assert normal["asserts"] == "absent" and "override" in normal["finding_mapping"]
     assert "no finding for a high leukocytes" in unmapped["problem"], "the tiny graph has no Leukocytosis"
     assert measured[0].to_dict()["measurement"]["value"] == 39.2
+
+
+def test_a_coded_value_reads_like_the_same_value_in_text():
+    patient = Patient(age=40, sex="male")
+    [in_text] = list(find_measurements("Temperature 38.9 °C.", patient))
+    coded = read_coded("8310-5", 38.9, "Cel", patient)
+    assert (coded.value, coded.outcome, coded.range) == (in_text.value, in_text.outcome, in_text.range)
+    assert read_coded("8310-5", 101.2, "[degF]", patient).outcome == "H"
+    pressure = read_coded("85354-9", 150, "mm[Hg]", patient, second=95)
+    assert (pressure.value, pressure.second, pressure.outcome) == (150, 95, "H")
+    assert read_coded("6690-2", 15.2, "kg", patient).problem == "unit 'kg' is not one leukocytes is measured in"
+    assert "not a possible" in read_coded("8310-5", 380, "Cel", patient).problem
+    assert read_coded("99999-9", 1.0, "kg", patient) is None
