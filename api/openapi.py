@@ -26,10 +26,14 @@ ERRORS = {
     "415": "Body is not JSON",
     "422": "The input does not validate; details name each field",
     "429": "Rate limit exceeded (see Retry-After)",
+    "412": "Precondition failed: the prefetch data the service needs is missing (CDS Hooks)",
     "500": "Internal error (a request id, never a traceback)",
     "503": "Not ready: the graph or a model is still loading or unavailable",
 }
 PUBLIC_ERRORS = ("404", "405", "500", "503")
+OPTIONAL_ERRORS = ("412",)
+"""Statuses only the operations that declare them answer."""
+FHIR_JSON = "application/fhir+json"
 
 
 def operations(app: Flask) -> list[Operation]:
@@ -76,20 +80,19 @@ def _operation(spec: Operation, schemas: dict[str, Any]) -> dict:
     }
     if spec.query is not None:
         out["parameters"] += _query_parameters(spec.query, schemas)
+    fhir = spec.errors is not ErrorResponse
     if spec.body is not None:
-        out["requestBody"] = {
-            "required": True,
-            "content": {JSON: {"schema": {"$ref": REF.format(model=spec.body.__name__)}}},
-        }
+        body = {"schema": {"$ref": REF.format(model=spec.body.__name__)}}
+        out["requestBody"] = {"required": True, "content": {JSON: body, **({FHIR_JSON: body} if fhir else {})}}
     codes = ERRORS if spec.scope is not None else {c: ERRORS[c] for c in PUBLIC_ERRORS}
     for code, description in codes.items():
-        if code in ("413", "415") and spec.body is None:
+        if (code in ("413", "415") and spec.body is None) or (code in OPTIONAL_ERRORS and code not in spec.statuses):
             continue
         # /readyz answers 503 with its own state rather than an error.
-        model = Readiness if spec.response is Readiness and code == "503" else ErrorResponse
+        model = Readiness if spec.response is Readiness and code == "503" else spec.errors
         out["responses"][code] = {
             "description": description,
-            "content": {JSON: {"schema": {"$ref": REF.format(model=model.__name__)}}},
+            "content": {FHIR_JSON if fhir else JSON: {"schema": {"$ref": REF.format(model=model.__name__)}}},
         }
     if spec.scope is None:
         out["security"] = []
@@ -100,7 +103,7 @@ def _operation(spec: Operation, schemas: dict[str, Any]) -> dict:
 
 def openapi_document(app: Flask) -> dict:
     specs = operations(app)
-    models = {ErrorResponse} | {m for s in specs for m in (s.response, s.body) if m is not None}
+    models = {ErrorResponse} | {m for s in specs for m in (s.response, s.body, s.errors) if m is not None}
     _, definitions = models_json_schema(
         [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)], ref_template=REF
     )

@@ -16,7 +16,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
 
-from api.models import Health
+from api.cds_jwt import looks_like_jwt, verify_cds_jwt
+from api.models import ErrorResponse, Health
 from cdss.errors import AuthError, ForbiddenError, InputError
 
 JSON = "application/json"
@@ -33,6 +34,12 @@ class Operation:
     scope: str | None
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    errors: type[BaseModel] = ErrorResponse
+    """The model error answers take: our JSON error, or a FHIR OperationOutcome on the FHIR endpoints."""
+    statuses: tuple[str, ...] = ()
+    """Error statuses this operation answers besides the common ones (412 for CDS Hooks)."""
+    jwt: bool = False
+    """Whether a CDS Hooks client's JWT is accepted in place of an API key."""
 
     @property
     def path(self) -> str:
@@ -77,12 +84,20 @@ def _body(model: type[BaseModel]) -> BaseModel:
     return _validated(model, data, "body")
 
 
-def _authorise(scope: str) -> None:
+def _authorise(scope: str, *, jwt: bool) -> None:
     services = current_app.extensions["cdss"]
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("X-API-Key", "")
     if not token:
         raise AuthError("an API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key'")
+    if jwt and looks_like_jwt(token):
+        settings = services.settings
+        issuer = verify_cds_jwt(
+            token, secret=settings.cds_hooks_jwt_secret, audience=request.base_url, issuers=settings.cds_hooks_issuers
+        )
+        g.key_id = f"jwt:{issuer}"
+        g.rate_remaining = services.limiter.take(g.key_id)
+        return
     key = services.keys.verify(token)
     g.key_id = key.id
     if not key.allows(scope):
@@ -101,6 +116,9 @@ def operation(
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     tag: str | None = None,
+    errors: type[BaseModel] = ErrorResponse,
+    statuses: tuple[str, ...] = (),
+    jwt: bool = False,
 ) -> Callable:
     def register(view: Callable) -> Callable:
         spec = Operation(
@@ -113,11 +131,14 @@ def operation(
             scope,
             body,
             query,
+            errors,
+            statuses,
+            jwt,
         )
 
         def handle(**path: str) -> Response:
             if scope is not None:
-                _authorise(scope)
+                _authorise(scope, jwt=jwt)
             arguments: dict[str, Any] = dict(path)
             if body is not None:
                 arguments["body"] = _body(body)

@@ -126,3 +126,25 @@ class NotReadyError(CdssError):
     """A service the request needs (the graph, the NLP pipeline, Neo4j) is not available yet."""
 
     code = "not_ready"
+
+
+class FhirInputError(InputError):
+    """A FHIR Bundle or resource that cannot be read; `location` says where in it (e.g. `Bundle.entry[2]`)."""
+
+    code = "invalid_fhir"
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(message)
+        self.location = location
+
+
+class PreconditionFailedError(CdssError):
+    """A CDS Hooks call without the prefetch data the service needs (it fetches nothing itself by default)."""
+
+    code = "precondition_failed"
+
+
+class NothingToRankError(InputError):
+    """A case with no finding to rank on; the message gives the reasons (what was read and not used)."""
+
+    code = "nothing_to_rank"

@@ -68,6 +68,10 @@ class Settings:
     """Neo4j password (`NEO4J_PASSWORD`)."""
     neo4j_database: str | None
     """Neo4j database (`NEO4J_DATABASE`; the server's default when unset)."""
+    cds_hooks_jwt_secret: str | None = None
+    """Shared secret for HS256 JWTs from a CDS Hooks client (`CDSS_CDS_HOOKS_JWT_SECRET`); unset: API keys only."""
+    cds_hooks_issuers: tuple[str, ...] = ()
+    """The JWT issuers accepted (`CDSS_CDS_HOOKS_ISSUERS`, comma-separated); empty: any issuer with the secret."""
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:
@@ -150,4 +154,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         neo4j_user=env.get("NEO4J_USER") or None,
         neo4j_password=env.get("NEO4J_PASSWORD") or None,
         neo4j_database=env.get("NEO4J_DATABASE") or None,
+        cds_hooks_jwt_secret=env.get(PREFIX + "CDS_HOOKS_JWT_SECRET") or None,
+        cds_hooks_issuers=tuple(
+            i.strip() for i in (env.get(PREFIX + "CDS_HOOKS_ISSUERS") or "").split(",") if i.strip()
+        ),
     )

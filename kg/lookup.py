@@ -70,3 +70,14 @@ def describe(
         other_ids = sorted({e.end for e in outgoing} | {e.start for e in incoming})
         views.append(NodeView(concept, via, outgoing, incoming, store.get_nodes(other_ids)))
     return views
+
+
+def drug_named(store: GraphStore, text: str) -> Concept | None:
+    """The one drug a medication's text names: its longest leading run of words that is a drug's name or synonym
+    ("Amoxicillin 500 mg tablet" -> amoxicillin); None when no run, or several drugs, match."""
+    words = text.split()
+    for end in range(min(len(words), 6), 0, -1):
+        drugs = store.find_by_name(" ".join(words[:end]), label=NodeLabel.DRUG)
+        if drugs:
+            return drugs[0] if len(drugs) == 1 else None
+    return None

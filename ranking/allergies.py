@@ -29,9 +29,11 @@ class Allergy:
     given: str
     drugs: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
+    name: str = ""
+    """How a reason names it: the drug's name when a CURIE was given, else what was given."""
 
     def to_dict(self) -> dict:
-        return json_fields(self, rename={"given": "input"})
+        return json_fields(self, rename={"given": "input"}, omit=("name",))
 
 
 def _classes(concepts: Sequence[Concept]) -> tuple[str, ...]:
@@ -44,9 +46,10 @@ def resolve_allergies(store: GraphStore, given: Sequence[str]) -> list[Allergy]:
     for name in given:
         try:
             drugs = [c for c, _ in resolve(store, normalize_curie(name)) if c.label == NodeLabel.DRUG]
+            shown = drugs[0].name if len(drugs) == 1 else name
         except (InvalidCurieError, NotFoundError):
-            drugs = store.find_by_name(name, label=NodeLabel.DRUG)
-        out.append(Allergy(name, tuple(sorted(c.id for c in drugs)), _classes(drugs)))
+            drugs, shown = store.find_by_name(name, label=NodeLabel.DRUG), name
+        out.append(Allergy(name, tuple(sorted(c.id for c in drugs)), _classes(drugs), shown))
     return out
 
 
@@ -55,11 +58,11 @@ def allergy_conflict(drug: Concept, allergies: Sequence[Allergy]) -> str | None:
     classes = set(drug.attributes.get(CLASS_ATTRIBUTE) or ())
     for allergy in allergies:
         if drug.id in allergy.drugs:
-            return f"recorded allergy or intolerance to {allergy.given}"
+            return f"recorded allergy or intolerance to {allergy.name or allergy.given}"
         named = normalize_term(allergy.given).removesuffix("s")
         shared = sorted(classes & set(allergy.classes)) or sorted(
             c for c in classes if named and normalize_term(c).startswith(named)
         )
         if shared:
-            return f"recorded allergy or intolerance to {allergy.given}: same class ({shared[0]})"
+            return f"recorded allergy or intolerance to {allergy.name or allergy.given}: same class ({shared[0]})"
     return None

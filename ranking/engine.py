@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from cdss import __version__
-from cdss.errors import ConfigError, InputError, NotFoundError
+from cdss.errors import ConfigError, InputError, NotFoundError, NothingToRankError
 from cdss.settings import Settings
 from cdss.types import Mention, NodeLabel
 from kg.lookup import resolve
@@ -176,7 +176,7 @@ class Engine:
             case, self.store, labels=self.labels, mentions=mentions, image_reference=self.config.image_reference
         )
         if not resolved.observations:
-            raise InputError(_nothing_to_rank(case, resolved))
+            raise NothingToRankError(_nothing_to_rank(case, resolved))
         return resolved
 
     def rank(self, case: Case, *, top_k: int = 10, mentions: list[Mention] | None = None) -> RankResult:

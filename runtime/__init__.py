@@ -39,6 +39,11 @@ class PipelineReader:
     def components(self) -> list[str]:
         return list(self.pipeline.pipe_names)
 
+    @property
+    def measurement_terms(self) -> dict[str, tuple[str, str]]:
+        """ "LOINC|outcome" -> (HPO id, origin): the table the pipeline reads values in text with, for coded values."""
+        return dict(self.pipeline.get_pipe("cdss_measurements").terms)
+
     def read(self, texts: Iterable[str]) -> Iterator[list[Mention]]:
         from nlp import annotate, doc_mentions
 

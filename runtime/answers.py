@@ -8,15 +8,22 @@ readiness and the transport stay with the caller.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
 
-from cdss.errors import InputError, InvalidCurieError, NotFoundError, NotReadyError
+from fhir.resources.R4B.resource import Resource
+
+from cdss.errors import InputError, InvalidCurieError, NotFoundError, NothingToRankError, NotReadyError
 from cdss.record_ids import hashed_record_id, record_id_key
 from cdss.settings import Settings
 from cdss.types import Concept, Edge, EdgeType, NodeLabel
-from kg.lookup import describe, resolve
-from kg.store import GraphStore
+from interop.fhir_bundle import read_bundle, read_prefetch
+from interop.fhir_case import case_from_resources
+from kg.lookup import describe, drug_named, resolve
+from kg.store import Direction, GraphStore
 from nlp.records import RecordInput
-from ranking import Engine
+from ranking import NOTICE, Engine
+from ranking.allergies import allergy_conflict, resolve_allergies
 from ranking.case import Case
 from runtime import load_ingester
 
@@ -37,6 +44,84 @@ def recommend(engine: Engine, case: Case, *, top_k: int) -> dict:
     result = engine.rank(case, top_k=top_k).to_dict()
     result.pop("id", None)
     return result
+
+
+def fhir_recommend(engine: Engine, bundle: object, *, top_k: int, today: date) -> dict:
+    """The answer for a FHIR Bundle, with what each resource became and what was not used, and why."""
+    return _fhir_answer(engine, read_bundle(bundle), [], top_k=top_k, today=today)
+
+
+def _fhir_answer(
+    engine: Engine, resources: Sequence[Resource], unfilled: list[dict], *, top_k: int, today: date
+) -> dict:
+    terms = engine.reader.measurement_terms if engine.reader is not None else {}
+    read = case_from_resources(resources, engine.store, terms=terms, today=today)
+    answer = recommend(engine, read.case, top_k=top_k)
+    answer["fhir"] = {"used": read.used, "not_used": unfilled + read.not_used}
+    return answer
+
+
+def prefetch_recommend(engine: Engine, prefetch: object, *, top_k: int, today: date) -> dict:
+    """The answer for a CDS Hooks prefetch (resources, searchset Bundles, nulls); a key the client could not
+    fill is listed as not used."""
+    resources, unfilled = read_prefetch(prefetch)
+    return _fhir_answer(engine, resources, unfilled, top_k=top_k, today=today)
+
+
+def prefetch_case(engine: Engine, prefetch: object, *, today: date) -> Case:
+    """The case a CDS Hooks prefetch describes (for checking a drafted order against it)."""
+    resources, _ = read_prefetch(prefetch)
+    terms = engine.reader.measurement_terms if engine.reader is not None else {}
+    return case_from_resources(resources, engine.store, terms=terms, today=today).case
+
+
+def rxnorm_codes(store: GraphStore, drug_ids: Sequence[str]) -> dict[str, str]:
+    """Drug id -> its RxNorm code, for the draft orders a card suggests."""
+    out = {}
+    for drug_id, concept in store.get_nodes(list(drug_ids)).items():
+        code = next((x.split(":", 1)[1] for x in concept.xrefs if x.startswith("RXNORM:")), None)
+        if code is not None:
+            out[drug_id] = code
+    return out
+
+
+def treatment_check(engine: Engine, case: Case, drug: str, *, top_k: int) -> dict:
+    """A drafted drug against the case: the leading diagnoses it is an option for, and why it is held back
+    (curated as not indicated, an allergy), and the known conditions it is curated as contraindicated for."""
+    concept = _drug(engine.store, drug)
+    if concept is None:
+        return {"drug": {"input": drug, "id": None, "name": None}, "checked": False}
+    try:
+        answer = recommend(engine, replace(case, medications=()), top_k=top_k)
+    except NothingToRankError:
+        answer = {"diagnoses": [], "treatments": [], "treatments_left_out": [], "notice": NOTICE}
+        answer["versions"] = engine.versions
+    stated = engine.store.get_nodes([f.id for f in case.present])
+    known = {i: c.name for i, c in stated.items() if c.label == NodeLabel.DISEASE}
+    contraindicated = [
+        {"id": e.end, "name": known[e.end], "source": e.provenance.source, "version": e.provenance.version}
+        for e in engine.store.neighbours(concept.id, edge_types=[EdgeType.CONTRAINDICATED_FOR], direction=Direction.OUT)
+        if e.end in known
+    ]
+    return {
+        "drug": {"input": drug, "id": concept.id, "name": concept.name},
+        "checked": True,
+        "indicated_for": [t for t in answer["treatments"] if t["drug"] == concept.id],
+        "held_back": [t for t in answer["treatments_left_out"] if t["drug"] == concept.id],
+        "contraindicated_for": contraindicated,
+        "allergy": allergy_conflict(concept, resolve_allergies(engine.store, case.allergies)),
+        "diagnoses": answer["diagnoses"][:3],
+        "notice": answer["notice"],
+        "versions": answer["versions"],
+    }
+
+
+def _drug(store: GraphStore, given: str) -> Concept | None:
+    try:
+        drugs = [c for c, _ in resolve(store, given) if c.label == NodeLabel.DRUG]
+    except (NotFoundError, InvalidCurieError):
+        return drug_named(store, given)
+    return drugs[0] if len(drugs) == 1 else None
 
 
 def search(store: GraphStore, label: NodeLabel, text: str, *, limit: int) -> dict:

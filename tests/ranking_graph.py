@@ -21,10 +21,14 @@ paracetamol palliates the fever disease. Doxycycline is a guideline first-line t
 pneumonia; oxygen (a medical gas) has only a drug-label indication for it.
 
 The rare lung disease is flagged can't-miss (`urgent`).
+
+Some nodes carry the codes an EHR sends (SNOMED CT, RxNorm), so FHIR input can be mapped through the graph's
+cross-references as it is on the real graph; amoxicillin carries its FDA pharmacologic class.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
@@ -84,6 +88,18 @@ DISEASES = [
     Concept("OMIM:100003", NodeLabel.DISEASE, "Rash syndrome", sources=("hpo",)),
     Concept("ICD10CM:J18", NodeLabel.DISEASE, "Pneumonia, unspecified organism", sources=("icd10cm",)),
 ]
+EHR_CODES = {
+    "HP:0001945": ("SNOMEDCT:386661006",),
+    "HP:0012735": ("SNOMEDCT:49727002",),
+    "HP:0002094": ("SNOMEDCT:267036007",),
+    "HP:0000988": ("SNOMEDCT:271807003",),
+    "OMIM:100002": ("SNOMEDCT:84757009",),
+    "DRUGBANK:DB01060": ("RXNORM:723",),
+    "DRUGBANK:DB00207": ("RXNORM:18631",),
+    "DRUGBANK:DB00254": ("RXNORM:3640",),
+}
+"""Node -> SNOMED CT or RxNorm codes (the real graph has these as cross-references of the same concepts)."""
+DRUG_CLASSES = {"DRUGBANK:DB01060": {"established_pharmacologic_classes": ["Penicillin-class Antibacterial"]}}
 DRUGS = {
     "DRUGBANK:DB01060": "Amoxicillin",
     "DRUGBANK:DB00207": "Azithromycin",
@@ -100,6 +116,11 @@ def _has(disease: str, finding: str, frequency: float | None, provenance: Proven
     return Edge(EdgeType.HAS_FINDING, disease, finding, provenance, attributes)
 
 
+def _coded(concept: Concept) -> Concept:
+    codes = EHR_CODES.get(concept.id, ())
+    return replace(concept, xrefs=concept.xrefs + codes) if codes else concept
+
+
 def write_ranking_graph(path: Path) -> Path:
     store = open_store(str(path), create=True)
     findings = [Concept(i, NodeLabel.FINDING, n, sources=("hpo",)) for i, n in FINDINGS.items()]
@@ -113,7 +134,8 @@ def write_ranking_graph(path: Path) -> Path:
         else c
         for c in findings
     ]
-    store.upsert_nodes(findings + DISEASES + [Concept(i, NodeLabel.DRUG, n) for i, n in DRUGS.items()])
+    drugs = [Concept(i, NodeLabel.DRUG, n, attributes=DRUG_CLASSES.get(i, {})) for i, n in DRUGS.items()]
+    store.upsert_nodes([_coded(c) for c in findings + DISEASES + drugs])
     edges = [Edge(EdgeType.IS_A, child, parent, HPO) for child, parent in FINDING_PARENTS.items()]
     edges += [
         _has("OMIM:100001", "HP:0007359", 0.9),

@@ -10,7 +10,9 @@ import ast
 import sys
 from pathlib import Path
 
-PACKAGES = ("cdss", "ontologies", "kg", "nlp", "ranking", "gnn", "runtime", "api", "cli")
+sys.path.insert(0, str(Path(__file__).parent))
+from package_imports import PACKAGES
+
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 REASONS = {

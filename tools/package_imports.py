@@ -19,13 +19,14 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-PACKAGES = ("cdss", "ontologies", "kg", "nlp", "ranking", "gnn", "runtime", "api", "cli")
+PACKAGES = ("cdss", "ontologies", "kg", "nlp", "ranking", "gnn", "interop", "runtime", "api", "cli")
 RULES = (
     ("cdss", set(PACKAGES) - {"cdss"}, "the shared leaf imports no other package of ours"),
     ("ranking", {"nlp", "gnn"}, "ranking reads Case, mentions and link scores, not their producers"),
     ("nlp", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
     ("ranking", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
     ("gnn", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
+    ("interop", {"runtime", "api", "cli", "gnn"}, "FHIR and CDS Hooks read into a Case; the runtime answers it"),
 )
 
 
