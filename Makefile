@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH ?= torch==2.13.0
 PORT ?= 8000
 
-.PHONY: run test install bench clean
+.PHONY: run test install browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,18 @@ run: install
 	$(BIN)/cdss rank --cases examples/cases.jsonl --top 3 --brief
 	$(BIN)/cdss serve --demo-key --port $(PORT)
 
-test: install
+# The browser tests drive Debian's Chromium. It is installed here when this machine can (root, or sudo without a
+# password, and apt); otherwise those tests skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \
+	    $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null 2>&1 || \
+	    { $$SUDO apt-get update >/dev/null 2>&1 && $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null 2>&1; }; \
+	  fi; \
+	  command -v chromium >/dev/null 2>&1 || echo "Chromium could not be installed: the browser tests will be skipped"; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 bench: install
