@@ -289,3 +289,63 @@ def tune_command(
         f"{calibration['cross_validated']['ece']:.3f} cross-validated; fitted on all: {calibration['fitted_on_all']}"
     )
     click.echo(f"wrote {target / 'tune.json'}", err=True)
+
+
+@evaluate.command("fhir")
+@click.option(
+    "--corpus",
+    type=click.Choice(["vignette", "aci-bench"]),
+    default="vignette",
+    show_default=True,
+    help="CRAFT-MD vignettes, or ACI-bench visit notes (which state vital signs and labs), from `cdss data fetch`.",
+)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(path_type=Path, exists=True),
+    help="Vignettes as JSON lines with 'id' and 'text', or the ACI-bench CSV folder (default: the fetched copy).",
+)
+@click.option("--limit", type=click.IntRange(1), help="Only the first N vignettes.")
+@click.option("--top", default=5, show_default=True, type=click.IntRange(1, 100), help="How many diagnoses to compare.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the report and one Bundle.")
+@click.option("--store", "store_url", help=STORE_HELP)
+def fhir_command(
+    corpus: str, path: Path | None, limit: int | None, top: int, out: Path | None, store_url: str | None
+) -> None:
+    """Each case sent as text plus HPO findings and as a FHIR Bundle coded in SNOMED CT and LOINC: how often
+    the two give the same top diagnoses (the FHIR path should lose nothing)."""
+    from datetime import UTC, datetime
+
+    from interop.study import compare_paths
+    from nlp.temporality import read_notes
+    from ranking.study.real_cases import json_lines
+
+    settings = load_settings()
+    default = CASE_FILES["vignette"] if corpus == "vignette" else Path("clinical-text-aci-bench")
+    path = path or settings.sources_dir / default
+    if not path.exists():
+        raise InputError(f"no {corpus} cases at {path}: run `cdss data fetch` or pass --file")
+    _, engine = engine_from_settings(store_url, with_nlp=True)
+    if corpus == "vignette":
+        rows = json_lines(path)
+        vignettes = [(str(d.get("id", n)), d["text"]) for n, d in rows if isinstance(d, dict) and d.get("text")]
+    else:
+        notes = read_notes(path, {"valid.csv", "clinicalnlp_taskB_test1.csv"})
+        vignettes = [(f"{name}/{encounter}", text) for (name, encounter), text in sorted(notes.items())]
+    kept: dict[str, dict] = {}
+    report = compare_paths(
+        engine,
+        vignettes[:limit],
+        terms=engine.reader.measurement_terms,
+        today=datetime.now(UTC).date(),
+        top_k=top,
+        show_progress=settings.progress,
+        keep=lambda case_id, bundle: kept.setdefault("first", {"id": case_id, "bundle": bundle}),
+    ).to_dict()
+    text = json.dumps(report, indent=2)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "fhir_vs_json.json").write_text(text + "\n")
+        (out / "example_bundle.json").write_text(json.dumps(kept.get("first"), indent=1) + "\n")
+        click.echo(f"wrote {out / 'fhir_vs_json.json'} and {out / 'example_bundle.json'}", err=True)
+    click.echo(text)

@@ -44,7 +44,8 @@ def discovery() -> dict:
     """`GET /cds-services`: the services, their hooks and the prefetch templates they ask for."""
     usage = (
         "Send the service's API key as 'Authorization: Bearer <key>', or an HS256 JWT signed with the shared "
-        "secret the deployment configures. The prefetch below is required: cdss does not call back the FHIR server."
+        "secret the deployment configures. The patient prefetch is required and the others are read when sent: "
+        "cdss does not call back the FHIR server."
     )
     return {
         "services": [
@@ -214,9 +215,12 @@ def _treatment_cards(
         grade = markdown_text(t["evidence_grade"])
         target = markdown_text(t["for"]["name"])
         lines.append(f"- **{markdown_text(t['name'])}** for {target}: {grade}; {_provenance(t['evidence'])}")
-    held = answer["treatments_left_out"][:5]
+    # What a prescriber must know (an allergy, a contraindication, a curated non-indication), once per drug;
+    # products that are no treatment at all (vehicles, nutrients) stay in the JSON answer.
+    held = {t["drug"]: t for t in answer["treatments_left_out"] if "not a treatment" not in t["reason"]}
     if held:
-        lines += ["", "Left out:"] + [f"- {markdown_text(t['name'])}: {markdown_text(t['reason'])}" for t in held]
+        lines += ["", "Left out:"]
+        lines += [f"- {markdown_text(t['name'])}: {markdown_text(t['reason'])}" for t in list(held.values())[:5]]
     return [
         {
             "uuid": card_id(hook_instance, "treatments"),

@@ -47,7 +47,8 @@ TAKING = {"active", "intended", "on-hold", "draft", "unknown"}
 
 
 def _age(birth: object, today: date) -> float | None:
-    """Whole years from a FHIR date (a year or year-month alone counts from its first day)."""
+    """Age from a FHIR date (a year or year-month alone counts from its first day): whole years from two years
+    on, as the priors' age bands take it; to the day below, where months matter."""
     if isinstance(birth, date):
         born = birth
     elif isinstance(birth, str) and birth[:4].isdigit():
@@ -56,7 +57,9 @@ def _age(birth: object, today: date) -> float | None:
     else:
         return None
     years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    return float(years) if 0 <= years <= 130 else None
+    if not 0 <= years <= 130:
+        return None
+    return float(years) if years >= 2 else round((today - born).days / 365.25, 2)
 
 
 def _patient(reader: CaseReader, resource: Resource, ref: str) -> None:

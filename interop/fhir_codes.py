@@ -40,13 +40,30 @@ SYSTEM_PREFIXES: dict[str, str] = {
     # OMIM: terminology.hl7.org/CodeSystem-OMIM.html
     "http://www.omim.org": "OMIM",
     "https://omim.org": "OMIM",
-    # MONDO and the Disease Ontology: their OBO PURLs (obofoundry.org/ontology/mondo, /doid)
+    # MONDO, the Disease Ontology and the Symptom Ontology: their OBO PURLs (obofoundry.org/ontology/mondo,
+    # /doid, /symp)
     "http://purl.obolibrary.org/obo/mondo.owl": "MONDO",
     "http://purl.obolibrary.org/obo/doid.owl": "DOID",
+    "http://purl.obolibrary.org/obo/symp.owl": "SYMP",
     # DrugBank: terminology.hl7.org/NamingSystem-drugbank.html
     "http://www.drugbank.ca": "DRUGBANK",
     "https://go.drugbank.com": "DRUGBANK",
 }
+
+
+SYSTEM_OF_PREFIX: dict[str, str] = {}
+for _system, _prefix in SYSTEM_PREFIXES.items():
+    SYSTEM_OF_PREFIX.setdefault(_prefix, _system)
+"""Prefix -> the first (canonical) system listed for it, for coding a concept the way an EHR would."""
+
+
+def concept_coding(curie: str) -> dict | None:
+    """A FHIR coding for a graph CURIE, or None when its vocabulary has no FHIR system (DDXPLUS, RFV ...)."""
+    prefix, _, local = curie.partition(":")
+    system = SYSTEM_OF_PREFIX.get(prefix)
+    if system is None:
+        return None
+    return {"system": system, "code": curie if prefix == "HP" else local}
 
 
 def coding_curie(system: str | None, code: str | None) -> str | None:

@@ -82,7 +82,7 @@ Ranker = Callable[[EvalCase, list[Mention] | None], Ranked]
 """A method: ranks one case from its observations (and the mentions found in its text)."""
 
 
-def _json_lines(path: Path) -> Iterable[tuple[int, Any]]:
+def json_lines(path: Path) -> Iterable[tuple[int, Any]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -159,7 +159,7 @@ class GoldIndex:
 def read_texts(path: Path) -> list[str]:
     """The `text` of every line of a JSON-lines file of notes or vignettes."""
     out = []
-    for number, data in _json_lines(path):
+    for number, data in json_lines(path):
         text = data.get("text") if isinstance(data, dict) else None
         if not isinstance(text, str):
             raise InputError(f"{path} line {number}: expected an object with a 'text' string")
@@ -170,7 +170,7 @@ def read_texts(path: Path) -> list[str]:
 def read_vignettes(path: Path, index: GoldIndex) -> list[EvalCase]:
     """Vignettes from JSON lines with `id`, `text` and `gold` (a name or a one-name list)."""
     out = []
-    for number, data in _json_lines(path):
+    for number, data in json_lines(path):
         gold = data.get("gold") if isinstance(data, dict) else None
         if isinstance(gold, list) and len(gold) == 1:
             gold = gold[0]
@@ -194,7 +194,7 @@ def read_vignettes(path: Path, index: GoldIndex) -> list[EvalCase]:
 def read_phenopackets(path: Path, store: GraphStore, known_findings: set[str], index: GoldIndex) -> list[EvalCase]:
     """Phenopacket cases: observed terms present, excluded ones absent (terms the graph lacks are left out)."""
     out = []
-    for number, data in _json_lines(path):
+    for number, data in json_lines(path):
         if not isinstance(data, dict) or not isinstance(data.get("diagnosis_ids"), list):
             raise InputError(f"{path} line {number}: expected 'case_id', 'observed_hpo' and 'diagnosis_ids'")
         observed = [t for t in data.get("observed_hpo") or [] if t in known_findings]
