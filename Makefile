@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python benchmarks/ingest_records.py
 	$(BIN)/python benchmarks/rank_cases.py
 	$(BIN)/python benchmarks/gnn_training.py
+	$(BIN)/python benchmarks/image_training.py --epochs 1
 	$(BIN)/python benchmarks/api_load.py
 
 clean:

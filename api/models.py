@@ -29,6 +29,21 @@ class ImageFindingIn(Strict):
     model: str = Field("", max_length=200, description="The image model that produced it.")
 
 
+MAX_IMAGE_CHARS = 23_000_000
+"""Base64 of the largest image accepted (16 MB, CDSS_MAX_IMAGE_BYTES' default)."""
+
+
+class ImageIn(Strict):
+    image: str = Field(
+        min_length=1, max_length=MAX_IMAGE_CHARS, description="PNG, JPEG or DICOM, base64 (or a multipart file)."
+    )
+    model: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The hosted model to read it: pneumoniamnist, breastmnist, kermany or nih1000 (GET /v1/models).",
+    )
+
+
 class RecommendationRequest(Strict):
     text: str | None = Field(None, max_length=200_000, description="Free-text note; never logged or stored.")
     findings: list[FindingIn] = Field(default_factory=list, max_length=500)
@@ -46,6 +61,11 @@ class RecommendationRequest(Strict):
     sex: Literal["female", "male"] | None = None
     setting: Literal["ed", "primary_care", "unknown"] = Field(
         "unknown", description="Where the patient is seen; it chooses which survey's visit frequencies are the prior."
+    )
+    images: list[ImageIn] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Images the hosted models read; their calibrated outputs enter as image findings.",
     )
     top_k: int = Field(10, ge=1, le=100)
 
@@ -160,6 +180,8 @@ class RecommendationResponse(BaseModel):
     unknown_image_labels: list[str]
     not_used: list[Any]
     allergies: list[AllergyOut]
+    image_predictions: list[dict[str, Any]]
+    """What each hosted image model read from each image sent (model, version, probabilities, findings, notes)."""
     versions: Versions
     model_config = ConfigDict(extra="allow")
 
@@ -246,6 +268,8 @@ class ModelsResponse(BaseModel):
     versions: Versions
     link_model: dict[str, Any] | None
     nlp_pipeline: dict[str, Any] | None
+    image_models: list[dict[str, Any]]
+    """The hosted image models: labels, modality, version, test metrics and model card."""
 
 
 class Health(BaseModel):
@@ -270,3 +294,26 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class ImagePredictRequest(ImageIn):
+    saliency: str | None = Field(
+        None, max_length=100, description="A label of the model: return its Grad-CAM map over the image as a PNG."
+    )
+
+
+class ImagePredictionOut(BaseModel):
+    model: str
+    version: str
+    probabilities: dict[str, float]
+    findings: list[dict[str, Any]]
+    """Each label's calibrated probability and the graph finding it stands for."""
+    notes: list[str]
+    """What was done to the image (format read, converted to greyscale, resized ...)."""
+    model_config = ConfigDict(extra="allow")
+
+
+class ImagePredictResponse(ImagePredictionOut):
+    saliency_png: str | None = None
+    """Base64 PNG of the Grad-CAM overlay, when asked."""
+    notice: str

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from api.models import ErrorResponse, Readiness
-from api.operations import JSON, Operation
+from api.operations import JSON, MULTIPART, Operation
 from cdss import __version__
 
 REF = "#/components/schemas/{model}"
@@ -83,7 +83,8 @@ def _operation(spec: Operation, schemas: dict[str, Any]) -> dict:
     fhir = spec.errors is not ErrorResponse
     if spec.body is not None:
         body = {"schema": {"$ref": REF.format(model=spec.body.__name__)}}
-        out["requestBody"] = {"required": True, "content": {JSON: body, **({FHIR_JSON: body} if fhir else {})}}
+        content = {JSON: body, **({FHIR_JSON: body} if fhir else {}), **({MULTIPART: body} if spec.uploads else {})}
+        out["requestBody"] = {"required": True, "content": content}
     codes = ERRORS if spec.scope is not None else {c: ERRORS[c] for c in PUBLIC_ERRORS}
     for code, description in codes.items():
         if (code in ("413", "415") and spec.body is None) or (code in OPTIONAL_ERRORS and code not in spec.statuses):

@@ -8,6 +8,7 @@ Views receive validated models and return plain data; the logic is in
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from api.models import ErrorResponse, Health
 from cdss.errors import AuthError, ForbiddenError, InputError
 
 JSON = "application/json"
+MULTIPART = "multipart/form-data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class Operation:
     """Error statuses this operation answers besides the common ones (412 for CDS Hooks)."""
     jwt: bool = False
     """Whether a CDS Hooks client's JWT is accepted in place of an API key."""
+    uploads: bool = False
+    """Whether the body may carry images: a multipart upload is accepted, and bodies up to CDSS_MAX_IMAGE_BYTES."""
 
     @property
     def path(self) -> str:
@@ -70,7 +74,19 @@ def _validated(model: type[BaseModel], data: Any, where: str) -> BaseModel:
         raise ValidationFailed(where, error) from None
 
 
-def _body(model: type[BaseModel]) -> BaseModel:
+def _form_data() -> dict[str, str]:
+    """A multipart upload as the JSON body it stands for: its fields, and each file base64-encoded under its field
+    name, so one model validates both."""
+    data = dict(request.form.items())
+    for name, upload in request.files.items():
+        data[name] = base64.b64encode(upload.read()).decode("ascii")
+    g.body = json.dumps(data, sort_keys=True).encode()
+    return data
+
+
+def _body(model: type[BaseModel], *, uploads: bool = False) -> BaseModel:
+    if uploads and request.mimetype == MULTIPART:
+        return _validated(model, _form_data(), "body")
     if not request.is_json:
         from werkzeug.exceptions import UnsupportedMediaType
 
@@ -119,6 +135,7 @@ def operation(
     errors: type[BaseModel] = ErrorResponse,
     statuses: tuple[str, ...] = (),
     jwt: bool = False,
+    uploads: bool = False,
 ) -> Callable:
     def register(view: Callable) -> Callable:
         spec = Operation(
@@ -134,14 +151,17 @@ def operation(
             errors,
             statuses,
             jwt,
+            uploads,
         )
 
         def handle(**path: str) -> Response:
             if scope is not None:
                 _authorise(scope, jwt=jwt)
             arguments: dict[str, Any] = dict(path)
+            if uploads:
+                request.max_content_length = current_app.extensions["cdss"].settings.max_image_bytes
             if body is not None:
-                arguments["body"] = _body(body)
+                arguments["body"] = _body(body, uploads=uploads)
             if query is not None:
                 arguments["query"] = _validated(query, request.args.to_dict(), "query")
             result = view(current_app.extensions["cdss"], **arguments)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from api.audit import AuditLog
@@ -30,8 +30,17 @@ RETRY_SECONDS = 5.0
 
 
 class Services:
-    def __init__(self, settings: Settings, *, store: GraphStore | None = None, engine=None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: GraphStore | None = None,
+        engine=None,
+        image_models: Mapping[str, object] | None = None,
+    ) -> None:
+        """`store`, `engine` and `image_models` may be given (tests); otherwise `load` reads them."""
         self.settings = settings
+        self.image_models: Mapping[str, object] = image_models or {}
         self.keys = KeyStore(settings.api_keys)
         self.limiter = RateLimiter(settings.rate_limit)
         self.audit = AuditLog(settings.audit_log, key=record_id_key(settings))
@@ -71,13 +80,14 @@ class Services:
         self._loaded.set()
 
     def _load_once(self) -> None:
-        from runtime import load_engine
+        from runtime import load_engine, load_image_models
 
         if self.store is None:
             self.store = open_graph(self.settings)
         if not self.store.graph_version:
             raise NotReadyError(f"no graph at {self.store.location}: run `cdss kg build` first")
         self.engine = load_engine(self.store, self.settings, with_nlp=self.settings.api_nlp)
+        self.image_models = load_image_models(self.settings)
 
     def start(self, *, background: bool = True) -> None:
         if background:

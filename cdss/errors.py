@@ -148,3 +148,9 @@ class NothingToRankError(InputError):
     """A case with no finding to rank on; the message gives the reasons (what was read and not used)."""
 
     code = "nothing_to_rank"
+
+
+class ImageInputError(InputError):
+    """An uploaded image that cannot be used: not an image, corrupt, too large, or of the wrong modality."""
+
+    code = "invalid_image"

@@ -58,6 +58,8 @@ class Settings:
     """Requests per minute per API key, per worker process (`CDSS_RATE_LIMIT`)."""
     max_request_bytes: int
     """The largest request body the API accepts (`CDSS_MAX_REQUEST_BYTES`, 1 MB)."""
+    max_image_bytes: int
+    """The largest body of a request that may carry images (`CDSS_MAX_IMAGE_BYTES`, 16 MB)."""
     cors_origins: tuple[str, ...]
     """Origins allowed cross-site (`CDSS_CORS_ORIGINS`, comma-separated); none by default."""
     api_nlp: bool
@@ -149,6 +151,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         audit_log=Path(env.get(PREFIX + "AUDIT_LOG") or data_dir / "audit.jsonl").expanduser(),
         rate_limit=_int(env, "RATE_LIMIT", 600, minimum=1),
         max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 1_048_576, minimum=1024),
+        max_image_bytes=_int(env, "MAX_IMAGE_BYTES", 16_777_216, minimum=1024),
         cors_origins=tuple(o.strip() for o in (env.get(PREFIX + "CORS_ORIGINS") or "").split(",") if o.strip()),
         api_nlp=_tristate(env, "API_NLP") is not False,
         neo4j_user=env.get("NEO4J_USER") or None,

@@ -46,6 +46,7 @@ def _register() -> None:
     from cli.data import data
     from cli.evaluate import evaluate
     from cli.gnn import gnn
+    from cli.image import image
     from cli.kg import kg
     from cli.nlp import ingest, nlp
     from cli.rank import rank_command, related_command
@@ -59,6 +60,7 @@ def _register() -> None:
     cli.add_command(related_command)
     cli.add_command(evaluate)
     cli.add_command(gnn)
+    cli.add_command(image)
     cli.add_command(serve_command)
     cli.add_command(keys)
 

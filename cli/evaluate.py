@@ -39,15 +39,34 @@ def _case_file_options(command: Callable) -> Callable:
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON and PNG.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--store", "store_url", help=STORE_HELP)
+@click.option(
+    "--hosted-images/--no-hosted-images",
+    default=True,
+    show_default=True,
+    help="Also rank the image cases with real test images read by the hosted image models (when trained).",
+)
 def diagnosis_command(
-    diseases: int, per_condition: int, seed: int, out: Path | None, as_json: bool, store_url: str | None
+    diseases: int,
+    per_condition: int,
+    seed: int,
+    out: Path | None,
+    as_json: bool,
+    store_url: str | None,
+    hosted_images: bool,
 ) -> None:
     """Simulated rare-disease patients (k findings, noise, imprecision), DDXPlus cases and ablations."""
     from ontologies.cxr import cxr_label_map
     from ranking.study.evaluate import evaluate_diagnosis, plot_ranks
+    from runtime import load_image_models
 
     settings, engine = engine_from_settings(store_url)
     image_findings = {f for label in cxr_label_map().values() if label.clinical for f in label.findings}
+    models = load_image_models(settings) if hosted_images else {}
+    reader = None
+    if models:
+        from imaging.hosted_reader import hosted_reader
+
+        reader = hosted_reader(models, settings.sources_dir, seed=seed)
     report = evaluate_diagnosis(
         engine.knowledge,
         engine.config,
@@ -55,6 +74,7 @@ def diagnosis_command(
         per_condition=per_condition,
         seed=seed,
         image_findings=image_findings,
+        hosted_image=reader,
         show_progress=settings.progress,
     )
     report["versions"] = engine.versions
@@ -93,6 +113,12 @@ def _table(report: dict) -> str:
     lines.append(f"image ablation ({report['image_ablation']['setting']})")
     for name in ("with image evidence", "without image evidence"):
         lines.append(f"  {name:<48} {cells(report['image_ablation'][name])}")
+    hosted = report.get("hosted_image_model")
+    if hosted:
+        lines.append(f"hosted image models, real test images ({hosted['cases']} cases)")
+        for name in ("without image", "with an image showing it", "with a normal image"):
+            if hosted[name]:
+                lines.append(f"  {name:<48} {cells(hosted[name])}")
     versions = report["versions"]
     lines.append(f"{report['seconds']:.0f} s, ranking {versions['ranking']}, graph {versions['graph']}")
     return "\n".join(lines)

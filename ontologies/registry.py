@@ -4,7 +4,7 @@ come from, how to read it, and how its concepts unify with the others'."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +52,28 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def tree_sha256(sums: Mapping[str, str]) -> str:
+    """One digest for a set of files (path -> SHA-256): the SHA-256 of their SHA256SUMS lines sorted by path."""
+    lines = "".join(f"{sums[path]}  {path}\n" for path in sorted(sums))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListedFiles:
+    """Thousands of files (images) pinned through one pinned file that lists them, not a `SourceFile` each.
+
+    `listing` is one of the source's `files`, so its SHA-256 is pinned; its `path_column` names each further file
+    (relative to the source folder). `tree_sha256` pins the whole set (see `tree_sha256()`); a `digest_column` in
+    the listing (hex digests of `algorithm`) lets the fetch name a file that differs.
+    """
+
+    listing: str
+    tree_sha256: str
+    path_column: str = "path"
+    digest_column: str | None = None
+    algorithm: str = "sha256"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceSpec:
     """A knowledge source the graph can be built from, or that other parts of cdss read."""
@@ -70,6 +92,8 @@ class SourceSpec:
     folder: str | None = None
     """A fetched source's folder under the mirror and under the sources dir."""
     files: tuple[SourceFile, ...] = ()
+    listed: ListedFiles | None = None
+    """Files named in one of `files` (image folders), fetched and checked as a set after the others."""
     required: bool = True
     """A required source that cannot be read stops the build; an optional one is skipped with its reason."""
 
@@ -180,6 +204,11 @@ _SYNTHEA_MODULES = {
     "veteran_hyperlipidemia.json": "79586fd01410153a74987f5f2a5549079d5f73156c53fa8565a9a4c6b52dd52c",
     "veteran_lung_cancer.json": "84e474a85b39565585030773e0422a6bdfea142f15c07984da8c9425540cb082",
     "veteran_prostate_cancer.json": "c139ad49b26a0d2bdb0bd4d2d0ba03170e1a769c00abe652f7a196eabd0841f6",
+}
+_MEDMNIST = "https://zenodo.org/records/10519652/files"
+_MEDMNIST_FILES = {
+    "pneumoniamnist.npz": "e1792d3f03751cb101e99f19a63b3c1941436c988665f47853417b05be250cd8",
+    "breastmnist.npz": "3a22d2a4625e7dd8903f0f59030e81a3d0c222bece2e5e10927456cb50efdec1",
 }
 _NCHS = "https://ftp.cdc.gov/pub/Health_Statistics/NCHS/dataset_documentation"
 _NHAMCS_ED = {
@@ -552,6 +581,54 @@ SOURCES: tuple[SourceSpec, ...] = (
                 SourceFile(f"chexpert-phrases/{path}", _github(*_CHEXPERT, f"phrases/{path}"), digest)
                 for path, digest in _CHEXPERT_PHRASES.items()
             ),
+        ),
+        required=False,
+    ),
+    SourceSpec(
+        name="medmnist",
+        title="MedMNIST v2 PneumoniaMNIST (chest X-ray) and BreastMNIST (breast ultrasound), 28x28: image models",
+        license="CC BY 4.0 (MedMNIST; source images: Kermany et al. 2018, CC BY 4.0; BUSI, Al-Dhabyani et al. 2020)",
+        citation="Yang J et al. MedMNIST v2 - A large-scale lightweight benchmark for 2D and 3D biomedical image "
+        "classification. Sci Data. 2023;10:41. Kermany DS et al. Cell. 2018;172(5):1122-1131. Al-Dhabyani W et al. "
+        "Dataset of breast ultrasound images. Data Brief. 2020;28:104863.",
+        homepage="https://medmnist.com",
+        version="MedMNIST v2 28x28 files (MD5 as in medmnist==3.0.2 info.py; Zenodo record 10519652)",
+        folder="medmnist",
+        files=tuple(
+            SourceFile(name, f"{_MEDMNIST}/{name}?download=1", digest) for name, digest in _MEDMNIST_FILES.items()
+        ),
+        required=False,
+    ),
+    SourceSpec(
+        name="cxr_kermany",
+        title="Kermany pediatric chest X-rays (normal, bacterial and viral pneumonia), resized to 224x224",
+        license="CC BY 4.0 (Kermany, Zhang, Goldbaum, Mendeley Data V2, doi:10.17632/rscbjbr9sj.2)",
+        citation="Kermany D, Zhang K, Goldbaum M. Labeled Optical Coherence Tomography (OCT) and Chest X-Ray Images "
+        "for Classification. Mendeley Data V2, 2018. Kermany DS et al. Cell. 2018;172(5):1122-1131.",
+        homepage="https://data.mendeley.com/datasets/rscbjbr9sj/2",
+        version="waliatushar/ai-pneumonia-detection@362d6d1, dataset/ (5,840 JPEGs); labels.csv made when staging",
+        folder="cxr-kermany",
+        files=(SourceFile("labels.csv", "", "3fabf59926332fb059976a94f0c9296cc6facf8337f3f1086f31dd425a33b713"),),
+        listed=ListedFiles(
+            listing="labels.csv",
+            tree_sha256="93ecbf388cdd895f53f5af88d6af646e0c9fabded2dbe5da1671d665bbac90f1",
+            digest_column="md5",
+            algorithm="md5",
+        ),
+        required=False,
+    ),
+    SourceSpec(
+        name="cxr_nih_1000",
+        title="NIH ChestX-ray14: 1,000 images at 64x64 with the 14 finding labels (multi-label image model)",
+        license="NIH Clinical Center: released without restriction; acknowledge the NIH Clinical Center",
+        citation="Wang X et al. ChestX-ray8: Hospital-scale chest X-ray database and benchmarks on weakly-supervised "
+        "classification and localization of common thorax diseases. CVPR 2017.",
+        homepage="https://nihcc.app.box.com/v/ChestXray-NIHCC",
+        version="dinbe0527/kcr2019d1@ab26402, NIH1000/ (1,000 PNGs); labels.csv joined to the NIH table when staging",
+        folder="cxr-nih-1000",
+        files=(SourceFile("labels.csv", "", "2d65d38327d8c42cc0041952dd4c6786679d9be3dce91975c0a7dfb2fba970c0"),),
+        listed=ListedFiles(
+            listing="labels.csv", tree_sha256="0af1b1edb416a3610d722b98eed076293b5f4151161c88d71c73186e2968cd15"
         ),
         required=False,
     ),

@@ -40,6 +40,9 @@ class ImageFinding:
     label: str
     probability: float
     model: str = ""
+    reference: float | None = None
+    """The probability the model gives before seeing the image: the positive share of the data it was
+    calibrated on. The output counts as evidence relative to it (virtual evidence); None: the ranking's default."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,6 +19,7 @@ negated one (a note's review of systems may deny what its exam then records).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +86,36 @@ def _label_key(label: str) -> str:
     return label.replace("_", " ").strip().casefold()
 
 
+def _image_observations(
+    case: Case,
+    store: GraphStore,
+    labels: dict[str, CxrLabel],
+    image_reference: float,
+    out: ResolvedCase,
+    observe: Callable[[Observation], None],
+) -> None:
+    """Each image finding as an observation of its graph finding, relative to its model's reference."""
+    lookup = {_label_key(name): label for name, label in labels.items()}
+    for i, image in enumerate(case.image_findings):
+        detail = {"label": image.label, "model": image.model}
+        reference = image_reference if image.reference is None else image.reference
+        if image.reference is not None:
+            detail["reference"] = image.reference
+        label = lookup.get(_label_key(image.label))
+        if label is None:
+            finding = _image_curie(store, image.label, f"image_findings[{i}].label") or _phrase(store, image.label)
+            if finding is None:
+                out.unknown_image_labels.append(image.label)
+                continue
+            observe(Observation(finding, image.probability, IMAGE, detail, reference))
+            continue
+        if not label.clinical or not label.findings:
+            out.not_used.append({**detail, "probability": image.probability, "reason": "label has no clinical meaning"})
+            continue
+        # A label standing for several findings ("Lung Lesion") counts once, as its first.
+        observe(Observation(label.findings[0], image.probability, IMAGE, detail, reference))
+
+
 def resolve_case(
     case: Case,
     store: GraphStore,
@@ -121,22 +152,7 @@ def resolve_case(
             else:
                 out.not_used.append({"concept": concept.id, "stated": status, "reason": "a drug is not a finding"})
 
-    lookup = {_label_key(name): label for name, label in labels.items()}
-    for i, image in enumerate(case.image_findings):
-        detail = {"label": image.label, "model": image.model}
-        label = lookup.get(_label_key(image.label))
-        if label is None:
-            finding = _image_curie(store, image.label, f"image_findings[{i}].label") or _phrase(store, image.label)
-            if finding is None:
-                out.unknown_image_labels.append(image.label)
-                continue
-            observe(Observation(finding, image.probability, IMAGE, detail, image_reference))
-            continue
-        if not label.clinical or not label.findings:
-            out.not_used.append({**detail, "probability": image.probability, "reason": "label has no clinical meaning"})
-            continue
-        # A label standing for several findings ("Lung Lesion") counts once, as its first.
-        observe(Observation(label.findings[0], image.probability, IMAGE, detail, image_reference))
+    _image_observations(case, store, labels, image_reference, out, observe)
 
     for mention in out.mentions:
         if mention.concept_id is None or mention.concept_type is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from cdss.errors import ConfigError, GraphModelError
 from cdss.settings import Settings
@@ -110,3 +111,25 @@ def load_ingester(store: GraphStore, settings: Settings, pipeline, **options):
 
     options = {"store_text": settings.store_record_text, **options}
     return Ingester(store, pipeline, key=record_id_key(settings), max_chars=settings.max_text_chars, **options)
+
+
+def image_model_dir(settings: Settings) -> Path:
+    """Where `cdss image train` saves the hosted image models and the API loads them from."""
+    return settings.data_dir / "models" / "images"
+
+
+def load_image_models(settings: Settings, folder: Path | None = None) -> dict[str, object]:
+    """Every trained image model in `folder` (default: the settings' model folder) by its dataset name; a file
+    that does not load is logged and left out, so the API serves the others."""
+    from imaging import ImageModel
+
+    folder = folder or image_model_dir(settings)
+    models: dict[str, object] = {}
+    for path in sorted(folder.glob("*.pt")) if folder.is_dir() else []:
+        try:
+            model = ImageModel.load(path)
+        except ConfigError as error:
+            log.warning("image model left out: %s", error)
+            continue
+        models[model.dataset] = model
+    return models

@@ -7,7 +7,7 @@ readiness and the transport stay with the caller.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -17,14 +17,16 @@ from cdss.errors import InputError, InvalidCurieError, NotFoundError, NothingToR
 from cdss.record_ids import hashed_record_id, record_id_key
 from cdss.settings import Settings
 from cdss.types import Concept, Edge, EdgeType, NodeLabel
+from imaging import ImageModel, ImagePrediction
 from interop.fhir_bundle import read_bundle, read_prefetch
 from interop.fhir_case import case_from_resources
+from interop.image_input import check_modality, decode_image
 from kg.lookup import describe, drug_named, resolve
 from kg.store import Direction, GraphStore
 from nlp.records import RecordInput
 from ranking import NOTICE, Engine
 from ranking.allergies import allergy_conflict, resolve_allergies
-from ranking.case import Case
+from ranking.case import Case, ImageFinding
 from runtime import load_ingester
 
 MAX_LISTED_EDGES = 500
@@ -37,13 +39,41 @@ def concept_summary(concept: Concept) -> dict:
     return {k: v for k, v in concept.to_dict().items() if k != "attributes"}
 
 
-def recommend(engine: Engine, case: Case, *, top_k: int) -> dict:
-    """The ranked differential and treatment options for one checked case, without the case id."""
+def recommend(engine: Engine, case: Case, *, top_k: int, images: Sequence[ImagePrediction] = ()) -> dict:
+    """The ranked differential and treatment options for one checked case, without the case id. The hosted
+    image models' calibrated outputs enter as image findings (soft evidence), each naming its model and version."""
     if case.text is not None and engine.reader is None:
         raise NotReadyError("this server runs without the NLP pipeline (CDSS_API_NLP=0); send findings instead")
-    result = engine.rank(case, top_k=top_k).to_dict()
+    seen = tuple(
+        ImageFinding(f["finding"], f["probability"], f"{p.model}@{p.version}", f.get("prevalence"))
+        for p in images
+        for f in p.findings
+    )
+    result = engine.rank(replace(case, image_findings=case.image_findings + seen), top_k=top_k).to_dict()
     result.pop("id", None)
+    result["image_predictions"] = [p.to_dict() for p in images]
     return result
+
+
+def predict_image(
+    models: Mapping[str, ImageModel], model: str, data: bytes, *, saliency: str | None = None
+) -> tuple[ImagePrediction, bytes | None]:
+    """One uploaded image through the hosted model `model`, decoded in memory with its modality checked; with
+    `saliency`, that label's Grad-CAM map over the image as a PNG overlay."""
+    hosted = hosted_model(models, model)
+    if saliency is not None and saliency not in hosted.labels:
+        raise InputError(f"saliency: {saliency!r} is not a label of the {model} model ({', '.join(hosted.labels)})")
+    image = decode_image(data)
+    check_modality(image, model=model, modality=hosted.modality)
+    prediction = hosted.predict(image.pixels, notes=[f"read as {image.format}", *image.notes])
+    return prediction, hosted.saliency(image.pixels, saliency) if saliency is not None else None
+
+
+def hosted_model(models: Mapping[str, ImageModel], model: str) -> ImageModel:
+    if model not in models:
+        hosted = ", ".join(sorted(models)) or "none: train one with `cdss image train`"
+        raise NotFoundError(f"no hosted image model {model!r}; this server hosts {hosted}")
+    return models[model]
 
 
 def fhir_recommend(engine: Engine, bundle: object, *, top_k: int, today: date) -> dict:
@@ -213,3 +243,19 @@ def loaded_models(engine: Engine) -> dict:
     if engine.reader is not None:
         nlp = {"version": engine.reader.version, "components": engine.reader.components}
     return {"versions": engine.versions, "link_model": link, "nlp_pipeline": nlp}
+
+
+def hosted_image_models(models: Mapping[str, ImageModel]) -> list[dict]:
+    """Each hosted image model: its labels, modality, version, test-split metrics and model card."""
+    return [
+        {
+            "dataset": name,
+            "version": m.version,
+            "labels": list(m.labels),
+            "modality": m.modality,
+            "input_size": m.input_size,
+            "metrics": getattr(m, "metrics", {}),
+            "card": m.card,
+        }
+        for name, m in sorted(models.items())
+    ]

@@ -17,11 +17,16 @@ from tests.ranking_graph import write_ranking_graph
 
 
 def ranking_graph_app(
-    folder: Path, *, env: Mapping[str, str] | None = None, loinc2hpo: Sequence[tuple[str, str, str]] = ()
+    folder: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    loinc2hpo: Sequence[tuple[str, str, str]] = (),
+    image_models: Mapping[str, object] | None = None,
 ):
     """(app, services) over a fresh copy of the ranking graph in `folder`; close the services when done.
 
-    `env` adds settings; `loinc2hpo` rows (LOINC, L/N/H, HPO id) make a tiny LOINC2HPO file for the pipeline."""
+    `env` adds settings; `loinc2hpo` rows (LOINC, L/N/H, HPO id) make a tiny LOINC2HPO file for the pipeline;
+    `image_models` are the hosted image models."""
     graph = write_ranking_graph(folder / "graph.sqlite")
     if loinc2hpo:
         table = folder / "data" / "sources" / FILE
@@ -38,7 +43,8 @@ def ranking_graph_app(
     }
     settings = load_settings(env)
     store = open_graph(settings)
-    services = Services(settings, store=store, engine=load_engine(store, settings, with_nlp=True, with_links=False))
+    engine = load_engine(store, settings, with_nlp=True, with_links=False)
+    services = Services(settings, store=store, engine=engine, image_models=image_models)
     app = create_app(settings, services=services)
     app.test_client_class = OpenApiCheckedClient
     return app, services

@@ -146,6 +146,7 @@ def write_ranking_graph(path: Path) -> Path:
         _has("DOID:552", "HP:0001945", None, DDX),
         _has("DOID:552", "HP:0012735", None, DDX),
         _has("DOID:552", "HP:0002094", None, DO),
+        _has("DOID:552", "HP:0002090", 0.9, GUIDELINE),
         _has("ORPHA:300", "HP:0032177", 0.9),
         _has("ORPHA:300", "HP:0012735", 0.5),
         _has("ORPHA:300", "HP:0002094", 0.5),

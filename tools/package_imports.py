@@ -5,7 +5,7 @@ still a dependency) and prints one row per package with the packages of ours it 
 
 - `cdss` (the shared leaf: errors, types, settings) imports no other package of ours;
 - `ranking` imports neither `nlp` nor `gnn`;
-- `nlp`, `ranking` and `gnn` import no `runtime`, `api` or `cli`;
+- `nlp`, `ranking`, `gnn` and `imaging` import no `runtime`, `api` or `cli`;
 - no import cycle between packages.
 
     python tools/package_imports.py [--root .]     # exits 1 when a rule is broken
@@ -19,13 +19,14 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-PACKAGES = ("cdss", "ontologies", "kg", "nlp", "ranking", "gnn", "interop", "runtime", "api", "cli")
+PACKAGES = ("cdss", "ontologies", "kg", "nlp", "ranking", "gnn", "imaging", "interop", "runtime", "api", "cli")
 RULES = (
     ("cdss", set(PACKAGES) - {"cdss"}, "the shared leaf imports no other package of ours"),
     ("ranking", {"nlp", "gnn"}, "ranking reads Case, mentions and link scores, not their producers"),
     ("nlp", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
     ("ranking", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
     ("gnn", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
+    ("imaging", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
     ("interop", {"runtime", "api", "cli", "gnn"}, "FHIR and CDS Hooks read into a Case; the runtime answers it"),
 )
 

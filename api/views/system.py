@@ -22,7 +22,7 @@ def graph_stats(services: Services) -> dict:
 def models(services: Services) -> dict:
     """The graph, ranking, NLP and link-model versions, with the link model's training metrics."""
     with services.engine_in_use() as engine:
-        return answers.loaded_models(engine)
+        return {**answers.loaded_models(engine), "image_models": answers.hosted_image_models(services.image_models)}
 
 
 @operation(blueprint, "/healthz", summary="Liveness", response=Health, scope=None)

@@ -59,6 +59,51 @@ def _ranks(model: LikelihoodModel, cases: Sequence[SimulatedCase], label: str, s
     return [rank_of_truth(model, c) for c in progress(cases, desc=label, enabled=show, unit="case")]
 
 
+HostedImage = Callable[[str, bool, np.random.Generator], tuple[float, float | None] | None]
+"""(finding, shown, rng) -> a hosted image model's calibrated probability of `finding` on a real test image that
+shows it (or, with shown False, a normal one), and the model's reference (its training prevalence, or None);
+None when no hosted model reads that finding."""
+
+
+def _with_image(case: SimulatedCase, read: tuple[float, float | None]) -> SimulatedCase:
+    probability, reference = read
+
+    def changed(o):
+        return replace(o, probability=probability, reference=reference if reference is not None else o.reference)
+
+    observations = tuple(changed(o) if o.origin == IMAGE else o for o in case.observations)
+    return SimulatedCase(case.disease, observations, case.setting)
+
+
+def _hosted_image_ablation(
+    model: LikelihoodModel,
+    cases: Sequence[SimulatedCase],
+    hosted_image: HostedImage,
+    seed: int,
+    show_progress: bool | None,
+) -> dict:
+    """The image cases whose finding a hosted model reads, ranked without the image, with a real image showing
+    the finding, and with a real normal image, each read by the hosted model."""
+    rng = np.random.default_rng([seed, 23])
+    variants: dict[str, list[SimulatedCase]] = {
+        "without image": [],
+        "with an image showing it": [],
+        "with a normal image": [],
+    }
+    for case in cases:
+        finding = next(o.finding for o in case.observations if o.origin == IMAGE)
+        shown, normal = hosted_image(finding, True, rng), hosted_image(finding, False, rng)
+        if shown is None or normal is None:
+            continue
+        variants["without image"].append(case.without(IMAGE))
+        variants["with an image showing it"].append(_with_image(case, shown))
+        variants["with a normal image"].append(_with_image(case, normal))
+    out: dict = {"cases": len(variants["without image"])}
+    for name, chosen in variants.items():
+        out[name] = metrics(chosen, _ranks(model, chosen, f"hosted image: {name}", show_progress)) if chosen else None
+    return out
+
+
 def evaluate_diagnosis(
     knowledge: Knowledge,
     config: RankingConfig,
@@ -67,6 +112,7 @@ def evaluate_diagnosis(
     per_condition: int = 20,
     seed: int = 0,
     image_findings: set[str] = frozenset(),
+    hosted_image: HostedImage | None = None,
     show_progress: bool | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict:
@@ -122,6 +168,9 @@ def evaluate_diagnosis(
         "with image evidence": metrics(image_cases, with_image),
         "without image evidence": metrics(image_cases, without_image),
     }
+    if hosted_image is not None:
+        report["hosted_image_model"] = _hosted_image_ablation(model, image_cases, hosted_image, seed, show_progress)
+        log(f"hosted image model: {report['hosted_image_model']}")
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["_ranks"] = {
         f"rare k={HEADLINE['k']} noise={HEADLINE['noise']} imprecision={HEADLINE['imprecision']}": headline_ranks,

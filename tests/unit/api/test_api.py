@@ -162,8 +162,11 @@ def test_transport_errors_are_json_too(api, client):
     assert not_json.status_code == 415 and error_of(not_json)["code"] == "unsupported_media_type"
     broken = client.post("/v1/recommendations", data="{", content_type="application/json", headers=auth(api))
     assert broken.status_code == 422 and "not valid JSON" in error_of(broken)["message"]
-    too_big = client.post("/v1/recommendations", json={"text": "x" * (1_100_000)}, headers=auth(api))
+    records = {"records": [{"id": "r", "text": "x" * 1_100_000}]}
+    too_big = client.post("/v1/records", json=records, headers=auth(api, "ingest"))
     assert too_big.status_code == 413 and error_of(too_big)["code"] == "payload_too_large"
+    image_sized = client.post("/v1/recommendations", json={"text": "x" * 17_000_000}, headers=auth(api))
+    assert image_sized.status_code == 413, "a body that may carry images has the image limit (16 MB)"
     assert error_of(client.get("/v1/nowhere", headers=auth(api)))["code"] == "not_found"
     wrong = client.delete("/v1/recommendations", headers=auth(api))
     assert wrong.status_code == 405 and "POST" in wrong.headers["Allow"]
