@@ -24,6 +24,7 @@ from cdss.settings import load_settings
 from imaging import ImageModel
 from imaging.catalog import DATASETS, find_dataset
 from imaging.export import save_export
+from imaging.study import export_config
 from imaging.train import train_network
 
 
@@ -69,22 +70,7 @@ def main() -> None:
         print(f"GPU speed-up per epoch: {speedup:.1f}x")
 
     cpu = results["cpu"]
-    config_json = {
-        "dataset": spec.name,
-        "encoder": config.encoder,
-        "dropout": config.dropout,
-        "labels": list(spec.labels),
-        "multilabel": spec.multilabel,
-        "input_size": spec.input_size,
-        "fit": spec.fit,
-        "modality": spec.modality,
-        "mean": cpu.mean,
-        "std": cpu.std,
-        "temperature": 1.0,
-        "findings": [],
-        "metrics": {},
-        "card": "benchmark",
-    }
+    config_json = export_config(spec, config, cpu, temperature=1.0, findings=[], metrics={}, card="benchmark")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{spec.name}.pt"
         save_export(path, cpu.network.cpu().state_dict(), config_json)

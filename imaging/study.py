@@ -19,7 +19,7 @@ from imaging.export import save_export
 from imaging.metrics import finding_aurocs, multiclass_metrics, multilabel_metrics
 from imaging.model import ImageModel
 from imaging.plots import plot_curves, plot_reliability
-from imaging.train import TrainConfig, predict_logits, train_network
+from imaging.train import TrainConfig, TrainResult, predict_logits, train_network
 
 
 def test_metrics(spec: DatasetSpec, data: ImageSet, logits: np.ndarray, temperature: float) -> dict:
@@ -97,6 +97,36 @@ def finding_prevalence(data: ImageSet, row: dict) -> float:
     return round(float(shown.mean()), 4)
 
 
+def export_config(
+    spec: DatasetSpec,
+    config: TrainConfig,
+    result: TrainResult,
+    *,
+    temperature: float,
+    findings: list[dict],
+    metrics: dict,
+    card: str,
+) -> dict:
+    """The config a model file carries (`imaging.export.REQUIRED`), for a network trained on `spec`."""
+    return {
+        "dataset": spec.name,
+        "encoder": config.encoder,
+        "dropout": config.dropout,
+        "labels": list(spec.labels),
+        "multilabel": spec.multilabel,
+        "input_size": spec.input_size,
+        "fit": spec.fit,
+        "modality": spec.modality,
+        "mean": result.mean,
+        "std": result.std,
+        "temperature": temperature,
+        "findings": findings,
+        "metrics": metrics,
+        "card": card,
+        "training": {"config": config.to_dict(), **result.summary()},
+    }
+
+
 def train_dataset(
     spec: DatasetSpec,
     *,
@@ -122,26 +152,18 @@ def train_dataset(
     test_logits = predict_logits(result.network, data.test, result.mean, result.std, chosen)
     metrics = test_metrics(spec, data, test_logits, temperature)
     findings = findings_table(spec)
-    export = {
-        "dataset": spec.name,
-        "encoder": config.encoder,
-        "dropout": config.dropout,
-        "labels": list(spec.labels),
-        "multilabel": spec.multilabel,
-        "input_size": spec.input_size,
-        "fit": spec.fit,
-        "modality": spec.modality,
-        "mean": result.mean,
-        "std": result.std,
-        "temperature": temperature,
-        "findings": [
+    export = export_config(
+        spec,
+        config,
+        result,
+        temperature=temperature,
+        findings=[
             {**{k: row[k] for k in ("label", "classes", "finding")}, "prevalence": finding_prevalence(data, row)}
             for row in findings
         ],
-        "metrics": {**metrics, "calibration": _without_bins(metrics["calibration"])},
-        "card": model_card(spec, config, metrics, findings),
-        "training": {"config": config.to_dict(), **result.summary()},
-    }
+        metrics={**metrics, "calibration": _without_bins(metrics["calibration"])},
+        card=model_card(spec, config, metrics, findings),
+    )
     version = save_export(model_path, result.network.state_dict(), export)
     report = {"dataset": spec.name, "version": version, "model": str(model_path), "training": export["training"]}
     report |= {"test": metrics, "history": result.history}

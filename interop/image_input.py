@@ -8,6 +8,8 @@ image sent to a model that reads another kind of image is refused.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import warnings
 from dataclasses import dataclass, field
@@ -32,6 +34,14 @@ class DecodedImage:
     modality: str | None = None
     """The DICOM Modality, when the file said."""
     notes: list[str] = field(default_factory=list)
+
+
+def image_from_base64(encoded: str, where: str) -> bytes:
+    """The bytes of a base64 image field; ImageInputError naming the field when it is not base64."""
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageInputError(f"{where} is not valid base64") from None
 
 
 def image_format(data: bytes) -> str:

@@ -1,26 +1,17 @@
 from __future__ import annotations
 
 import base64
-import binascii
 
 from flask import Blueprint
 
 from api.models import ImagePredictRequest, ImagePredictResponse
 from api.operations import operation
 from api.services import Services
-from cdss.errors import ImageInputError
+from interop.image_input import image_from_base64
 from ranking import NOTICE
 from runtime import answers
 
 blueprint = Blueprint("images", __name__, url_prefix="/v1")
-
-
-def image_bytes(encoded: str, where: str) -> bytes:
-    """The bytes of a base64 image field; a clear error naming the field when it is not base64."""
-    try:
-        return base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise ImageInputError(f"{where} is not valid base64") from None
 
 
 @operation(
@@ -36,7 +27,7 @@ def predict_image(services: Services, body: ImagePredictRequest) -> dict:
     """A PNG, JPEG or DICOM image (multipart field `image`, or base64 in JSON) through one hosted model: its
     calibrated label probabilities, the graph findings they stand for, the model version, what was done to the
     image, and on request a Grad-CAM map. The image is held in memory only: never stored or logged."""
-    data = image_bytes(body.image, "image")
+    data = image_from_base64(body.image, "image")
     prediction, overlay = answers.predict_image(services.image_models, body.model, data, saliency=body.saliency)
     out = {**prediction.to_dict(), "notice": NOTICE}
     if overlay is not None:

@@ -5,7 +5,7 @@ from flask import Blueprint
 from api.models import RecommendationRequest, RecommendationResponse
 from api.operations import operation
 from api.services import Services
-from api.views.images import image_bytes
+from interop.image_input import image_from_base64
 from runtime import answers
 
 blueprint = Blueprint("recommendations", __name__, url_prefix="/v1")
@@ -27,7 +27,7 @@ def recommendations(services: Services, body: RecommendationRequest) -> dict:
     support for a clinician, never a diagnosis."""
     case = body.to_case()
     images = [
-        answers.predict_image(services.image_models, i.model, image_bytes(i.image, f"images[{n}].image"))[0]
+        answers.predict_image(services.image_models, i.model, image_from_base64(i.image, f"images[{n}].image"))[0]
         for n, i in enumerate(body.images)
     ]
     with services.engine_in_use() as engine:
