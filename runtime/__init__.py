@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cdss.errors import ConfigError, GraphModelError
 from cdss.settings import Settings
@@ -19,6 +20,9 @@ from cdss.types import Mention
 from kg.store import GraphStore
 from kg.store_urls import Neo4jLogin
 from ranking import Engine, LinkScorer, RankingConfig
+
+if TYPE_CHECKING:
+    from imaging import ImageModel
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +122,13 @@ def image_model_dir(settings: Settings) -> Path:
     return settings.data_dir / "models" / "images"
 
 
-def load_image_models(settings: Settings, folder: Path | None = None) -> dict[str, object]:
+def load_image_models(settings: Settings, folder: Path | None = None) -> dict[str, ImageModel]:
     """Every trained image model in `folder` (default: the settings' model folder) by its dataset name; a file
     that does not load is logged and left out, so the API serves the others."""
     from imaging import ImageModel
 
     folder = folder or image_model_dir(settings)
-    models: dict[str, object] = {}
+    models: dict[str, ImageModel] = {}
     for path in sorted(folder.glob("*.pt")) if folder.is_dir() else []:
         try:
             model = ImageModel.load(path)

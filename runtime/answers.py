@@ -254,7 +254,7 @@ def hosted_image_models(models: Mapping[str, ImageModel]) -> list[dict]:
             "labels": list(m.labels),
             "modality": m.modality,
             "input_size": m.input_size,
-            "metrics": getattr(m, "metrics", {}),
+            "metrics": m.metrics,
             "card": m.card,
         }
         for name, m in sorted(models.items())
