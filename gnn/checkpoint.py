@@ -11,7 +11,8 @@ from pathlib import Path
 
 import torch
 
-from cdss.errors import ConfigError, GraphModelError
+from cdss.errors import GraphModelError
+from cdss.model_files import load_model_file, save_model_file
 from gnn.data import NODE_TYPES, GraphExport
 
 FORMAT = "cdss-gnn-1"
@@ -48,23 +49,13 @@ def save_checkpoint(
         "metrics": metrics,
         "weights_digest": digest.hexdigest()[:12],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".partial")
-    torch.save(checkpoint, partial)
-    partial.replace(path)
+    save_model_file(path, checkpoint)
     return checkpoint
 
 
 def load_checkpoint(path: Path, *, graph_version: str | None) -> dict:
     """Read a checkpoint; refuse one made for another graph version, naming both."""
-    if not path.is_file():
-        raise ConfigError(f"no GNN checkpoint at {path}: train one with `cdss gnn train`")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # a torn or foreign file: say which and why
-        raise ConfigError(f"{path} is not a readable GNN checkpoint: {error}") from None
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
-        raise ConfigError(f"{path} is not a cdss GNN checkpoint (format {FORMAT} expected)")
+    checkpoint = load_model_file(path, format=FORMAT, kind="GNN checkpoint", train="cdss gnn train")
     if graph_version is not None and checkpoint["graph_version"] != graph_version:
         raise GraphModelError(
             f"the GNN model at {path} was trained on graph {checkpoint['graph_version']}, "

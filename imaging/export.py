@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from cdss.errors import ConfigError
+from cdss.model_files import load_model_file, save_model_file
 
 FORMAT = "cdss-image-1"
 REQUIRED = (
@@ -46,29 +47,19 @@ def save_export(path: Path, state: dict[str, torch.Tensor], config: dict) -> str
     """Write the file (atomically: a partial file renamed into place); returns the version."""
     weights = {k: v.detach().cpu().clone() for k, v in state.items()}
     version = weights_version(weights)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
     payload = {
         "format": FORMAT,
         "version": version,
         "config": json.dumps(config, sort_keys=True),
         "state_dict": weights,
     }
-    torch.save(payload, partial)
-    partial.replace(path)
+    save_model_file(path, payload)
     return version
 
 
 def read_export(path: Path) -> tuple[dict, dict[str, torch.Tensor], str]:
     """(config, weights, version) of a saved model; a `ConfigError` naming the file when it is not one."""
-    if not path.is_file():
-        raise ConfigError(f"no image model at {path}: train one with `cdss image train`")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # a torn or foreign file: say which and why
-        raise ConfigError(f"{path} is not a readable image model: {error}") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ConfigError(f"{path} is not a cdss image model (format {FORMAT} expected)")
+    payload = load_model_file(path, format=FORMAT, kind="image model", train="cdss image train")
     try:
         config = json.loads(payload["config"])
         state, version = payload["state_dict"], payload["version"]
