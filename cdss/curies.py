@@ -56,6 +56,7 @@ _PREFIX_ALIASES: dict[str, str] = {
     "MONDO": "MONDO",
     "EFO": "EFO",
     "DRUGCENTRAL": "DRUGCENTRAL",
+    "NCBIGENE": "NCBIGene",
     "DDXPLUS": "DDXPLUS",
     "CDSS": "CDSS",
     "RECORD": "RECORD",
@@ -76,6 +77,7 @@ _IRI_TEMPLATES: dict[str, str] = {
     "ICD10CM": "http://purl.bioontology.org/ontology/ICD10CM/{}",
     "DRUGBANK": "https://go.drugbank.com/drugs/{}",
     "MESH": "http://id.nlm.nih.gov/mesh/{}",
+    "MESH.PA": "http://id.nlm.nih.gov/mesh/{}",
     "UMLS": "https://uts.nlm.nih.gov/uts/umls/concept/{}",
     "CDSS": "https://w3id.org/cdss/concept/{}",
 }

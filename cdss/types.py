@@ -22,6 +22,10 @@ class NodeLabel(StrEnum):
     DISEASE = "Disease"
     FINDING = "Finding"
     DRUG = "Drug"
+    GENE = "Gene"
+    """A human gene: NCBI Gene id where the source gives one, its HGNC symbol as the name."""
+    PHARMACOLOGIC_CLASS = "PharmacologicClass"
+    """A drug class: FDA established pharmacologic class or mechanism of action, or a MeSH pharmacological action."""
     RECORD = "Record"
     """A patient record ingested by `cdss ingest records`; its id is a keyed hash, never the raw id."""
 
@@ -35,6 +39,12 @@ class EdgeType(StrEnum):
     CONTRAINDICATED_FOR = "CONTRAINDICATED_FOR"
     NOT_INDICATED_FOR = "NOT_INDICATED_FOR"
     """A curated statement that a drug does not treat a disease (not a contraindication)."""
+    ASSOCIATED_WITH = "ASSOCIATED_WITH"
+    """A disease or a phenotypic finding tied to a gene (HPO's gene annotations)."""
+    TARGETS = "TARGETS"
+    """A drug acts on a gene's product (DrugCentral's efficacy targets)."""
+    IN_CLASS = "IN_CLASS"
+    """A drug belongs to a pharmacologic class."""
     MENTIONS = "MENTIONS"
     """A record mentions a concept, with the assertion and section the NLP pipeline found."""
 
@@ -47,6 +57,9 @@ EDGE_ENDPOINTS: Mapping[EdgeType, frozenset[tuple[NodeLabel, NodeLabel]]] = {
     EdgeType.PALLIATES: frozenset({(NodeLabel.DRUG, NodeLabel.DISEASE)}),
     EdgeType.CONTRAINDICATED_FOR: frozenset({(NodeLabel.DRUG, NodeLabel.DISEASE)}),
     EdgeType.NOT_INDICATED_FOR: frozenset({(NodeLabel.DRUG, NodeLabel.DISEASE)}),
+    EdgeType.ASSOCIATED_WITH: frozenset({(NodeLabel.DISEASE, NodeLabel.GENE), (NodeLabel.FINDING, NodeLabel.GENE)}),
+    EdgeType.TARGETS: frozenset({(NodeLabel.DRUG, NodeLabel.GENE)}),
+    EdgeType.IN_CLASS: frozenset({(NodeLabel.DRUG, NodeLabel.PHARMACOLOGIC_CLASS)}),
     EdgeType.MENTIONS: frozenset(
         {
             (NodeLabel.RECORD, NodeLabel.DISEASE),

@@ -92,9 +92,9 @@ class CaseReader:
         return None
 
     def state(self, concept: Concept, ref: str, *, present: bool, via: str) -> None:
-        """A finding or disease the record says is there (or not); a drug here is no finding."""
-        if concept.label == NodeLabel.DRUG:
-            self.skip(ref, "a drug is not a finding", concept=concept.id)
+        """A finding or disease the record says is there (or not); a drug, gene or drug class here is neither."""
+        if concept.label not in (NodeLabel.DISEASE, NodeLabel.FINDING):
+            self.skip(ref, f"a {concept.label} is not a finding or condition", concept=concept.id)
             return
         side, other = (self.present, self.absent) if present else (self.absent, self.present)
         if concept.id in other:

@@ -5,18 +5,20 @@
 // block into the editor and star it to keep it as a favourite. The same queries, with buttons
 // that fill the editor, are in guide.html (`:play http://localhost:8001/guide.html`).
 //
-// Graph model: (:Disease), (:Finding), (:Drug), (:Record) nodes with id, name, synonyms, xrefs,
-// sources; every relationship carries source, source_version, license, evidence, references.
+// Graph model: (:Disease), (:Finding), (:Drug), (:Gene), (:PharmacologicClass), (:Record) nodes
+// with id, name, synonyms, xrefs, sources; every relationship carries source, source_version,
+// license, evidence, references.
 
 
 // name: Find a concept by name
-// The diseases, findings and drugs whose name or a synonym contains the text, with their ids,
-// to use as $disease, $findings, $from and $to below.
+// The diseases, findings, drugs, genes and drug classes whose name or a synonym contains the
+// text, with their ids, to use as $disease, $findings, $drug, $from and $to below.
 // :param text => 'pneumonia'
-MATCH (n:Disease|Finding|Drug)
+MATCH (n:Disease|Finding|Drug|Gene|PharmacologicClass)
 WHERE toLower(n.name) CONTAINS toLower($text)
    OR any(synonym IN n.synonyms WHERE toLower(synonym) CONTAINS toLower($text))
-RETURN [label IN labels(n) WHERE label IN ['Disease', 'Finding', 'Drug']][0] AS label,
+RETURN [label IN labels(n) WHERE label IN ['Disease', 'Finding', 'Drug', 'Gene', 'PharmacologicClass']][0]
+         AS label,
        n.id AS id, n.name AS name, n.sources AS sources
 ORDER BY size(n.name), n.name
 LIMIT 25;
@@ -64,6 +66,31 @@ RETURN p, other.id AS related_id, other.name AS related, size(shared) AS shared_
        round(jaccard, 3) AS jaccard;
 
 
+// name: Disease: genes and the drugs that target them
+// The genes HPO ties to a disease (ASSOCIATED_WITH, from OMIM and Orphanet) and the drugs whose
+// efficacy targets include a gene's product (TARGETS, DrugCentral; r.action_type says how).
+// $disease is an id or a name.
+// :param disease => 'DOID:1485'
+MATCH (d:Disease)
+WHERE d.id = $disease OR toLower(d.name) = toLower($disease)
+MATCH genes = (d)-[:ASSOCIATED_WITH]->(gene:Gene)
+OPTIONAL MATCH drugs = (:Drug)-[:TARGETS]->(gene)
+RETURN genes, drugs;
+
+
+// name: Drug: classes and targets
+// One drug with its pharmacologic classes (IN_CLASS: FDA established class, mechanism of action
+// and chemical structure, MeSH pharmacological action; c.class_type says which) and the genes
+// whose products it acts on (TARGETS). $drug is an id or a name.
+// :param drug => 'DRUGBANK:DB00945'
+MATCH (drug:Drug)
+WHERE drug.id = $drug OR toLower(drug.name) = toLower($drug)
+WITH drug,
+     COLLECT { MATCH p = (drug)-[:IN_CLASS]->(:PharmacologicClass) RETURN p } AS classes,
+     COLLECT { MATCH p = (drug)-[:TARGETS]->(:Gene) RETURN p } AS targets
+RETURN drug, classes, targets;
+
+
 // name: Evidence behind a recommendation
 // Why a disease is suggested for a patient and what is suggested for it: the disease's findings
 // (HAS_FINDING) or excluded findings (EXCLUDES_FINDING) that the patient has, directly or
@@ -95,7 +122,8 @@ RETURN p,
 // who says it, in which version, under which licence, with which evidence and references.
 // :param from => 'DRUGBANK:DB01060'
 // :param to => 'DOID:552'
-MATCH (a:Disease|Finding|Drug {id: $from})-[r]-(b:Disease|Finding|Drug {id: $to})
+MATCH (a:Disease|Finding|Drug|Gene|PharmacologicClass {id: $from})-[r]-
+      (b:Disease|Finding|Drug|Gene|PharmacologicClass {id: $to})
 RETURN a.name AS from, type(r) AS relationship, b.name AS to, startNode(r) = a AS from_is_start,
        r.source AS source, r.source_version AS version, r.license AS license,
        r.evidence AS evidence, r.references AS references
@@ -104,7 +132,7 @@ ORDER BY relationship, source;
 
 // name: Sources and licences of the whole graph
 // How many relationships of each type each source contributes, under which version and licence.
-// Reads every relationship (about 400,000): a few seconds.
+// Reads every relationship (about 600,000): a few seconds.
 MATCH ()-[r]->()
 RETURN r.source AS source, r.source_version AS version, r.license AS license, type(r) AS relationship,
        count(*) AS relationships

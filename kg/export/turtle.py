@@ -33,12 +33,17 @@ class CDSS(DefinedNamespace):
     Disease: URIRef
     Finding: URIRef
     Drug: URIRef
+    Gene: URIRef
+    PharmacologicClass: URIRef
     hasFinding: URIRef
     excludesFinding: URIRef
     treats: URIRef
     palliates: URIRef
     contraindicatedFor: URIRef
     notIndicatedFor: URIRef
+    associatedWith: URIRef
+    targets: URIRef
+    inClass: URIRef
     sourceVersion: URIRef
     evidence: URIRef
 
@@ -55,6 +60,7 @@ PREFIXES: dict[str, Namespace] = {
     "doid": Namespace("http://purl.obolibrary.org/obo/DOID_"),
     "symp": Namespace("http://purl.obolibrary.org/obo/SYMP_"),
     "icd10cm": Namespace("http://purl.bioontology.org/ontology/ICD10CM/"),
+    "ncbigene": Namespace("https://identifiers.org/ncbigene:"),
     "oboInOwl": OBO_IN_OWL,
     "rdf": Namespace(str(RDF)),
     "rdfs": Namespace(str(RDFS)),
@@ -70,8 +76,17 @@ PREDICATES = {
     EdgeType.PALLIATES: CDSS.palliates,
     EdgeType.CONTRAINDICATED_FOR: CDSS.contraindicatedFor,
     EdgeType.NOT_INDICATED_FOR: CDSS.notIndicatedFor,
+    EdgeType.ASSOCIATED_WITH: CDSS.associatedWith,
+    EdgeType.TARGETS: CDSS.targets,
+    EdgeType.IN_CLASS: CDSS.inClass,
 }
-CLASSES = {"Disease": CDSS.Disease, "Finding": CDSS.Finding, "Drug": CDSS.Drug}
+CLASSES = {
+    "Disease": CDSS.Disease,
+    "Finding": CDSS.Finding,
+    "Drug": CDSS.Drug,
+    "Gene": CDSS.Gene,
+    "PharmacologicClass": CDSS.PharmacologicClass,
+}
 
 PredicateObjects = list[tuple[URIRef, list[Node]]]
 

@@ -26,6 +26,8 @@ from cdss.types import NodeLabel
         ("UMLS_CUI:C0032285", "UMLS:C0032285"),
         ("icd10cm:J18.9", "ICD10CM:J18.9"),
         ("  HP:0001945 ", "HP:0001945"),
+        ("NCBIGENE:1080", "NCBIGene:1080"),
+        ("hgnc.symbol:CFTR", "HGNC.SYMBOL:CFTR"),
     ],
 )
 def test_normalize_curie(raw, canonical):
@@ -43,6 +45,10 @@ def test_iris_use_obo_purls():
     assert curie_to_iri("DOID:1612") == "http://purl.obolibrary.org/obo/DOID_1612"
     assert curie_to_iri("SYMP:0000613") == "http://purl.obolibrary.org/obo/SYMP_0000613"
     assert curie_to_iri("NCIT:C1234") == "https://identifiers.org/ncit:C1234"
+    assert curie_to_iri("NCBIGene:1080") == "https://identifiers.org/ncbigene:1080"
+    assert curie_to_iri("HGNC.SYMBOL:CFTR") == "https://identifiers.org/hgnc.symbol:CFTR"
+    assert curie_to_iri("NDFRT:N0000175497") == "https://identifiers.org/ndfrt:N0000175497"
+    assert curie_to_iri("MESH.PA:D000900") == "http://id.nlm.nih.gov/mesh/D000900"
 
 
 def test_normalize_term_folds_case_accents_punctuation_and_possessives():

@@ -19,8 +19,10 @@ def test_stats_json(run):
     result = run("kg", "stats", "--json")
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
-    assert stats["nodes_by_label"] == {"Disease": 18, "Drug": 4, "Finding": 11}
+    assert stats["nodes_by_label"] == {"Disease": 18, "Drug": 4, "Finding": 11, "Gene": 5, "PharmacologicClass": 2}
     assert stats["edges_by_source"]["hpo"]["HAS_FINDING"] == 6
+    assert stats["edges_by_source"]["hpo_genes"] == {"ASSOCIATED_WITH": 7}
+    assert stats["edges_by_source"]["drugcentral"]["TARGETS"] == 3
     assert len(stats["graph_version"]) == 16
 
 

@@ -170,3 +170,11 @@ def test_medications_allergies_notes_and_reports(store):
     assert reasons["MedicationStatement/m3"] == "status stopped: not a current medication"
     assert "URLs are not fetched" in reasons["DocumentReference/d1.content[1]"]
     assert reasons["Immunization/i1"] == "cdss does not read Immunization resources"
+
+
+def test_a_gene_named_by_an_observation_is_no_finding(store):
+    read = _read(store, _obs("g1", {"text": "FBN1"}))
+    assert read.case.present == () and read.case.absent == ()
+    assert read.not_used == [
+        {"resource": "Observation/g1", "concept": "NCBIGene:2200", "reason": "a Gene is not a finding or condition"}
+    ]

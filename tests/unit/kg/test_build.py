@@ -18,7 +18,7 @@ from ontologies.hpo import load_hpo
 def test_build_writes_every_source(tiny_graph):
     with open_store(str(tiny_graph)) as store:
         stats = store.stats()
-        assert stats.nodes_by_label == {"Disease": 18, "Finding": 11, "Drug": 4}
+        assert stats.nodes_by_label == {"Disease": 18, "Finding": 11, "Drug": 4, "Gene": 5, "PharmacologicClass": 2}
         assert stats.edges_by_type == {
             "HAS_FINDING": 12,
             "EXCLUDES_FINDING": 1,
@@ -26,9 +26,13 @@ def test_build_writes_every_source(tiny_graph):
             "TREATS": 5,
             "PALLIATES": 1,
             "NOT_INDICATED_FOR": 1,
+            "ASSOCIATED_WITH": 7,
+            "TARGETS": 3,
+            "IN_CLASS": 2,
         }
         assert [s["name"] for s in stats.sources] == [
             "hpo",
+            "hpo_genes",
             "disease_ontology",
             "symptom_ontology",
             "icd10cm",
@@ -64,6 +68,28 @@ def test_sources_unify_into_one_node_per_concept(tiny_graph):
         # DDXPlus pneumonia is DO pneumonia; URTI has no DO term and stays a DDXPlus node.
         assert store.get_node("DOID:552").attributes["merged_ids"] == ["DDXPLUS:pneumonia"]
         assert store.get_node("DDXPLUS:urti").label == NodeLabel.DISEASE
+
+
+def test_genes_join_diseases_findings_and_drug_targets(tiny_graph):
+    with open_store(str(tiny_graph)) as store:
+        # DrugCentral's CFTR symbol joined HPO's NCBI Gene node; its other targets became symbol-named genes.
+        cftr = store.get_node("NCBIGene:1080")
+        assert (cftr.name, cftr.sources) == ("CFTR", ("drugcentral", "hpo_genes"))
+        assert store.get_node("HGNC.SYMBOL:CFTR") is None
+        targets = store.neighbours("DRUGBANK:DB01060", edge_types=[EdgeType.TARGETS], direction=Direction.OUT)
+        assert [(e.end, e.attributes["action_type"]) for e in targets] == [("NCBIGene:1080", "POSITIVE MODULATOR")]
+        assert store.get_node("HGNC.SYMBOL:IFNAR2").label == NodeLabel.GENE
+        # OMIM:100100 and ORPHA:558 are both cystic fibrosis: one disease edge, citing both.
+        genes = store.neighbours("DOID:1485", edge_types=[EdgeType.ASSOCIATED_WITH], direction=Direction.OUT)
+        assert [(e.end, e.provenance.references) for e in genes] == [("NCBIGene:1080", ("OMIM:100100", "ORPHA:558"))]
+        # A finding edge names the graph diseases behind it, so a held-out disease's edges can be dropped.
+        seizure = store.neighbours("HP:0001250", edge_types=[EdgeType.ASSOCIATED_WITH], direction=Direction.OUT)
+        assert {e.end: e.attributes["diseases"] for e in seizure} == {
+            "NCBIGene:1080": ["DOID:1485"],
+            "NCBIGene:6323": ["OMIM:300300", "OMIM:300301"],
+        }
+        classes = store.neighbours("DRUGBANK:DB01060", edge_types=[EdgeType.IN_CLASS], direction=Direction.OUT)
+        assert [e.end for e in classes] == ["MESH.PA:D1", "NDFRT:N1"]
 
 
 def test_stored_graph_hashes_to_its_version(tiny_graph):
@@ -126,7 +152,7 @@ def test_an_optional_source_that_fails_is_skipped_with_its_reason(tmp_path, tiny
     assert report.skipped == [
         f"extra: source 'extra' is missing: {tmp_path / 'extra.tsv'} not found; fetch it with `cdss data fetch`"
     ]
-    assert report.nodes == 33
+    assert report.nodes == 40
 
 
 def test_failure_while_writing_leaves_the_previous_graph(tmp_path, tiny_graph):

@@ -27,6 +27,15 @@ def test_turtle_parses_with_obo_purls_and_provenance(tmp_path, tiny_graph):
     assert (hp["0007359"], RDFS.subClassOf, hp["0001250"]) in graph
     assert (omim, turtle.CDSS.hasFinding, hp["0001250"]) in graph
     assert (omim, turtle.CDSS.excludesFinding, hp["0001945"]) in graph
+    cftr = rdflib.URIRef("https://identifiers.org/ncbigene:1080")
+    amoxicillin = rdflib.URIRef("https://go.drugbank.com/drugs/DB01060")
+    assert (cftr, RDF.type, turtle.CDSS.Gene) in graph
+    assert (omim, turtle.CDSS.associatedWith, cftr) in graph
+    assert (hp["0001250"], turtle.CDSS.associatedWith, cftr) in graph
+    assert (amoxicillin, turtle.CDSS.targets, cftr) in graph
+    penicillins = rdflib.URIRef("http://id.nlm.nih.gov/mesh/D1")
+    assert (penicillins, RDF.type, turtle.CDSS.PharmacologicClass) in graph
+    assert (amoxicillin, turtle.CDSS.inClass, penicillins) in graph
     statements = list(graph.subjects(RDF.type, RDF.Statement))
     assert len(statements) == report.edges == stats.edge_count
     assert len(set(graph.subjects(RDF.type, turtle.CDSS.Disease))) == stats.nodes_by_label["Disease"]
@@ -40,7 +49,7 @@ def test_graphml_has_every_node_and_edge(tmp_path, tiny_graph):
     root = ET.parse(out).getroot()
     nodes = root.findall(".//g:node", ns)
     edges = root.findall(".//g:edge", ns)
-    assert (len(nodes), len(edges)) == (report.nodes, report.edges) == (33, 43)
+    assert (len(nodes), len(edges)) == (report.nodes, report.edges) == (40, 55)
     keys = {k.get("attr.name"): k.get("attr.type") for k in root.findall("g:key", ns)}
     assert keys["attr.frequency"] == "double"
     assert keys["license"] == "string"
@@ -56,11 +65,16 @@ def test_neo4j_admin_csv_headers_rows_and_command(tmp_path, tiny_graph):
         "nodes_Disease.csv",
         "nodes_Drug.csv",
         "nodes_Finding.csv",
+        "nodes_Gene.csv",
+        "nodes_PharmacologicClass.csv",
+        "rels_ASSOCIATED_WITH.csv",
         "rels_EXCLUDES_FINDING.csv",
         "rels_HAS_FINDING.csv",
+        "rels_IN_CLASS.csv",
         "rels_IS_A.csv",
         "rels_NOT_INDICATED_FOR.csv",
         "rels_PALLIATES.csv",
+        "rels_TARGETS.csv",
         "rels_TREATS.csv",
     ]
     with (out / "nodes_Finding.csv").open(newline="") as handle:
@@ -72,6 +86,15 @@ def test_neo4j_admin_csv_headers_rows_and_command(tmp_path, tiny_graph):
         header = next(csv.reader(handle))
     assert header[:3] == [":START_ID", ":END_ID", ":TYPE"]
     assert "frequency:double" in header and "frequency_n:long" in header
+    with (out / "rels_ASSOCIATED_WITH.csv").open(newline="") as handle:
+        header = next(csv.reader(handle))
+    assert "diseases:string[]" in header and "phenotype_annotations:long" in header
+    with (out / "nodes_PharmacologicClass.csv").open(newline="") as handle:
+        classes = list(csv.DictReader(handle))
+    assert [(c["id:ID"], c[":LABEL"], c["class_type:string"]) for c in classes] == [
+        ("MESH.PA:D1", "PharmacologicClass", "PA"),
+        ("NDFRT:N1", "PharmacologicClass", "EPC"),
+    ]
     assert report.command.startswith("neo4j-admin database import full ")
     assert "--nodes=nodes_Disease.csv" in report.command and "--relationships=rels_IS_A.csv" in report.command
     assert "--array-delimiter=|" in report.command

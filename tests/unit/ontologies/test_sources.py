@@ -105,9 +105,67 @@ def test_drugcentral(tiny_paths):
         "established_pharmacologic_classes": ["Penicillin-class Antibacterial"],
         "mesh_pharmacological_actions": ["Penicillins"],
     }
-    ends = [link.end for link in data.links]
+    ends = [link.end for link in data.links if link.type == EdgeType.TREATS]
     assert ends[0] == ("DOID:552", "UMLS:C0032285", "SNOMEDCT:233604007", ByName("Pneumonia"))
     assert ends[2] == ("SNOMEDCT:233604007", ByName("Lung infection"))
+
+
+def test_drugcentral_classes_and_targets(tiny_paths):
+    data = load_drugcentral(tiny_paths["root"] / "drugcentral-2016", release("drugcentral"))
+    nodes = {c.id: c for c in data.concepts}
+    assert (nodes["NDFRT:N1"].label, nodes["NDFRT:N1"].attributes) == (
+        NodeLabel.PHARMACOLOGIC_CLASS,
+        {"class_type": "EPC"},
+    )
+    # A MeSH pharmacological action keeps its own prefix: its MeSH id may already name a Drug node.
+    assert nodes["MESH.PA:D1"].name == "Penicillins"
+    assert "NDFRT:N2" not in nodes
+    links = links_of(data)
+    in_class = links[(EdgeType.IN_CLASS, ("DRUGCENTRAL:192",), ("MESH.PA:D1",))]
+    assert (in_class.provenance.source, in_class.provenance.evidence) == ("drugcentral", ("MeSH",))
+    # One TARGETS link per gene of a multi-component target; the bacterial target is left out.
+    targets = {(link.start[0], link.end[0]): link for link in data.links if link.type == EdgeType.TARGETS}
+    assert set(targets) == {
+        ("DRUGCENTRAL:192", "HGNC.SYMBOL:CFTR"),
+        ("DRUGCENTRAL:500", "HGNC.SYMBOL:IFNAR1"),
+        ("DRUGCENTRAL:500", "HGNC.SYMBOL:IFNAR2"),
+    }
+    receptor = targets[("DRUGCENTRAL:500", "HGNC.SYMBOL:IFNAR2")]
+    assert receptor.attributes == {
+        "action_type": "AGONIST",
+        "target_names": ["Interferon alpha/beta receptor"],
+        "target_family": "Cytokine",
+        "uniprot": ["P17181", "P48551"],
+    }
+    assert receptor.provenance.evidence == ("DRUG LABEL",)
+    assert receptor.provenance.references == ("https://example.org/label.pdf",)
+    assert nodes["HGNC.SYMBOL:IFNAR1"].label == NodeLabel.GENE
+    assert "HGNC.SYMBOL:mrcA" not in nodes
+    assert "1 targets that are not human proteins" in " ".join(data.notes)
+    assert "1 class rows of other kinds" in " ".join(data.notes)
+
+
+@pytest.mark.parametrize(
+    ("name", "row", "message"),
+    [
+        (
+            "drug_target.tsv",
+            "1\tC\tx\tt\tf\tP1|P2\tA||B\tA_HUMAN|B_HUMAN\tAGONIST\tS\tR\n",
+            r"drug_target\.tsv:2: GENE 'A\|\|B' is not a \|-separated list of gene symbols",
+        ),
+        ("drug_target.tsv", "x1\tC\tx\tt\tf\tP1\tA\tA_HUMAN\tAGONIST\tS\tR\n", r"drug_target\.tsv:2: DRUG_ID 'x1'"),
+        ("pharm_class.tsv", "1\tx\tEPC\tN 1\tSome class\tFDA\n", r"pharm_class\.tsv:2: CLASS_SOURCE_ID 'N 1'"),
+    ],
+)
+def test_drugcentral_bad_class_or_target_rows_name_file_and_line(tmp_path, tiny_paths, name, row, message):
+    folder = tmp_path / "dc"
+    folder.mkdir()
+    for path in (tiny_paths["root"] / "drugcentral-2016").iterdir():
+        (folder / path.name).write_text(path.read_text())
+    header = (folder / name).read_text().splitlines()[0]
+    (folder / name).write_text(f"{header}\n{row}")
+    with pytest.raises(SourceParseError, match=message):
+        load_drugcentral(folder, release("drugcentral"))
 
 
 def test_ddxplus(tiny_paths):
