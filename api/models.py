@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from ranking.case import Case, ImageFinding, StatedFinding, checked, stated
+from ranking.case import (
+    ACMG_CLASSES,
+    DEFAULT_ACMG,
+    MAX_GENE_CHARS,
+    MAX_GENES,
+    Case,
+    ImageFinding,
+    ReportedGene,
+    StatedFinding,
+    checked,
+    stated,
+)
 
 CURIE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*:\S+$"
 
@@ -27,6 +38,25 @@ class ImageFindingIn(Strict):
     )
     probability: float = Field(ge=0.0, le=1.0)
     model: str = Field("", max_length=200, description="The image model that produced it.")
+
+
+GENE_DESCRIPTION = "An HGNC symbol (FBN1) or a gene CURIE (NCBIGene:2200)."
+GeneName = Annotated[
+    str, Field(min_length=1, max_length=MAX_GENE_CHARS, pattern=r"^\S+$", description=GENE_DESCRIPTION)
+]
+AcmgClass = Literal[ACMG_CLASSES]
+
+
+class GeneIn(Strict):
+    gene: GeneName
+    acmg: AcmgClass = Field(DEFAULT_ACMG, description="The ACMG/AMP class of the variant the test reports.")
+
+
+ReportedGeneIn = Annotated[
+    Annotated[GeneName, Tag("symbol")] | Annotated[GeneIn, Tag("object")],
+    Discriminator(lambda value: "object" if isinstance(value, dict | GeneIn) else "symbol"),
+]
+"""A gene alone or with its class; an error names the form it was read as (genes.0.object.acmg)."""
 
 
 MAX_IMAGE_CHARS = 23_000_000
@@ -56,6 +86,13 @@ class RecommendationRequest(Strict):
         max_length=200,
         description="Drugs or drug classes (names or CURIEs) the patient is allergic or intolerant to; treatments "
         "they rule out are listed as left out, with the reason.",
+    )
+    genes: list[ReportedGeneIn] = Field(
+        default_factory=list,
+        max_length=MAX_GENES,
+        description="Genes the patient's genetic test reports a variant in, alone (counted as likely pathogenic) or "
+        "with the variant's ACMG class; a disease tied to one gains its likelihood ratio. Genes the graph does not "
+        "know are reported back in unknown_genes.",
     )
     age: float | None = Field(None, ge=0, le=130, description="Years.")
     sex: Literal["female", "male"] | None = None
@@ -87,6 +124,9 @@ class RecommendationRequest(Strict):
                 ),
                 medications=tuple(m.strip() for m in self.medications),
                 allergies=tuple(a.strip() for a in self.allergies),
+                genes=tuple(
+                    ReportedGene(g) if isinstance(g, str) else ReportedGene(g.gene, g.acmg) for g in self.genes
+                ),
                 age=None if self.age is None else float(self.age),
                 sex=self.sex,
                 setting=self.setting,
@@ -169,6 +209,15 @@ class AllergyOut(BaseModel):
     classes: list[str]
 
 
+class GeneOut(BaseModel):
+    """A reported gene the graph knows (`ranking.genotype.ResolvedGene`)."""
+
+    input: str
+    id: str
+    symbol: str
+    acmg: str
+
+
 class RecommendationResponse(BaseModel):
     notice: str
     diagnoses: list[dict[str, Any]]
@@ -178,6 +227,9 @@ class RecommendationResponse(BaseModel):
     next_questions: list[QuestionOut]
     mentions: list[MentionOut]
     unknown_image_labels: list[str]
+    genes: list[GeneOut]
+    unknown_genes: list[str]
+    """Reported genes the graph does not know: listed, never silently dropped."""
     not_used: list[Any]
     allergies: list[AllergyOut]
     image_predictions: list[dict[str, Any]]

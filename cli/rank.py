@@ -74,7 +74,7 @@ def rank_command(cases_path: Path, top_k: int, out: Path | None, brief: bool, st
     """Rank a batch of cases (JSON lines) into differentials and treatment options.
 
     Each line: {"id", "present": [...], "absent": [...], "text"?, "image_findings"?, "medications"?,
-    "age"?, "sex"?}. A line that cannot be ranked gets an "error" line; the others go on.
+    "genes"?, "age"?, "sex"?}. A line that cannot be ranked gets an "error" line; the others go on.
     """
     from cdss.progress import progress
     from ranking import RankResult

@@ -136,6 +136,13 @@ EDGES_ALL = {
     edge_type: (f"MATCH (a:{CONCEPT})-[r:{edge_type}]->(b:{CONCEPT}) RETURN {EDGE_FIELDS} ORDER BY start, end, source")
     for edge_type in EDGE_TYPES
 }
+EDGES_FROM_LABEL = {
+    (edge_type, label): (
+        f"MATCH (a:{CONCEPT}:{label})-[r:{edge_type}]->(b:{CONCEPT}) RETURN {EDGE_FIELDS} ORDER BY start, end, source"
+    )
+    for edge_type in EDGE_TYPES
+    for label in LABELS
+}
 
 META_ALL = f"MATCH (m:{META}) RETURN m.key AS key, m.value AS value"
 

@@ -81,3 +81,14 @@ def drug_named(store: GraphStore, text: str) -> Concept | None:
         if drugs:
             return drugs[0] if len(drugs) == 1 else None
     return None
+
+
+def gene_named(store: GraphStore, symbol: str) -> list[Concept]:
+    """The genes an HGNC symbol names: those that cross-reference `HGNC.SYMBOL:<symbol>` (an NCBI Gene node),
+    else the node with that id (a gene only DrugCentral knows), else those named so in any case ("fbn1")."""
+    xref = f"HGNC.SYMBOL:{symbol}"
+    found = [c for c in store.find_by_xref(xref) if c.label == NodeLabel.GENE]
+    node = store.get_node(xref) if not found else None
+    if node is not None and node.label == NodeLabel.GENE:
+        found = [node]
+    return found or store.find_by_name(symbol, label=NodeLabel.GENE)

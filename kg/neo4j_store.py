@@ -261,10 +261,13 @@ class Neo4jStore(GraphStore):
         for record in self._stream(cypher.NODES_ALL, label=str(label) if label else None):
             yield concept_from_record(record)
 
-    def iter_edges(self, *, edge_type: EdgeType | None = None) -> Iterator[Edge]:
+    def iter_edges(self, *, edge_type: EdgeType | None = None, start_label: NodeLabel | None = None) -> Iterator[Edge]:
         types = [str(edge_type)] if edge_type is not None else sorted(cypher.EDGE_TYPES)
         for name in types:
-            for record in self._stream(cypher.EDGES_ALL[name]):
+            statement = (
+                cypher.EDGES_ALL[name] if start_label is None else cypher.EDGES_FROM_LABEL[name, str(start_label)]
+            )
+            for record in self._stream(statement):
                 yield edge_from_record(record)
 
     def meta(self) -> dict[str, str]:

@@ -151,6 +151,12 @@ SELECT_ALL_NODES = f"SELECT {NODE_COLUMNS} FROM nodes n WHERE :label IS NULL OR 
 SELECT_ALL_EDGES = f"""
 SELECT {EDGE_COLUMNS} FROM edges WHERE :type IS NULL OR type = :type ORDER BY type, start_id, end_id, source
 """
+SELECT_EDGES_FROM_LABEL = f"""
+SELECT {", ".join("e." + column for column in EDGE_COLUMNS.split(", "))}
+FROM edges e JOIN nodes n ON n.id = e.start_id
+WHERE (:type IS NULL OR e.type = :type) AND n.label = :label
+ORDER BY e.type, e.start_id, e.end_id, e.source
+"""
 
 COUNT_NODES_BY_LABEL = "SELECT label, COUNT(*) FROM nodes GROUP BY label"
 COUNT_EDGES_BY_TYPE = "SELECT type, COUNT(*) FROM edges GROUP BY type"

@@ -249,10 +249,10 @@ class SqliteStore(GraphStore):
             _concept(row) for row in self._stream(sql.SELECT_ALL_NODES, {"label": str(label) if label else None})
         )
 
-    def iter_edges(self, *, edge_type: EdgeType | None = None) -> Iterator[Edge]:
-        yield from (
-            _edge(row) for row in self._stream(sql.SELECT_ALL_EDGES, {"type": str(edge_type) if edge_type else None})
-        )
+    def iter_edges(self, *, edge_type: EdgeType | None = None, start_label: NodeLabel | None = None) -> Iterator[Edge]:
+        params = {"type": str(edge_type) if edge_type else None, "label": str(start_label) if start_label else None}
+        statement = sql.SELECT_ALL_EDGES if start_label is None else sql.SELECT_EDGES_FROM_LABEL
+        yield from (_edge(row) for row in self._stream(statement, params))
 
     def _stream(self, statement: str, params: Mapping[str, Any]) -> Iterator[tuple]:
         # A separate cursor per stream, so long exports do not hold the lock between rows.

@@ -144,8 +144,9 @@ class GraphStore(ABC):
         """Every node, sorted by id."""
 
     @abstractmethod
-    def iter_edges(self, *, edge_type: EdgeType | None = None) -> Iterator[Edge]:
-        """Every edge (of one type if given), sorted by (type, start, end, source): the typed export."""
+    def iter_edges(self, *, edge_type: EdgeType | None = None, start_label: NodeLabel | None = None) -> Iterator[Edge]:
+        """Every edge (of one type, and leaving nodes of one label, if given), sorted by (type, start, end,
+        source): the typed export, or one kind of edge without reading its many neighbours of another kind."""
 
     @abstractmethod
     def meta(self) -> dict[str, str]:

@@ -19,10 +19,17 @@ SEXES = ("female", "male")
 CARE_SETTINGS = ("ed", "primary_care", "unknown")
 """Where the patient is seen: the emergency department, primary care, or not said (the prior averages both)."""
 CASE_FIELDS = frozenset(
-    {"id", "present", "absent", "text", "image_findings", "medications", "allergies", "age", "sex", "setting"}
+    {"id", "present", "absent", "text", "image_findings", "medications", "allergies", "genes", "age", "sex", "setting"}
 )
 MAX_ITEMS = 500
+MAX_GENES = 100
+MAX_GENE_CHARS = 100
 MAX_AGE = 130
+ACMG_CLASSES = ("pathogenic", "likely_pathogenic", "uncertain_significance", "likely_benign", "benign")
+"""The ACMG/AMP variant classes (Richards et al. 2015), as a case spells them."""
+DEFAULT_ACMG = "likely_pathogenic"
+"""The class of a gene named alone: a report lists the variants it holds causal, (likely) pathogenic ones."""
+GENE_FIELDS = frozenset({"gene", "acmg"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,15 @@ class ImageFinding:
     calibrated on. The output counts as evidence relative to it (virtual evidence); None: the ranking's default."""
 
 
+@dataclass(frozen=True, slots=True)
+class ReportedGene:
+    """A gene the patient's genetic test reports a variant in (HGNC symbol or gene CURIE), and the variant's
+    ACMG class."""
+
+    gene: str
+    acmg: str = DEFAULT_ACMG
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Case:
     id: str = ""
@@ -55,6 +71,7 @@ class Case:
     medications: tuple[str, ...] = ()
     allergies: tuple[str, ...] = ()
     """Drugs or drug classes (names or CURIEs) the patient is allergic or intolerant to."""
+    genes: tuple[ReportedGene, ...] = ()
     age: float | None = None
     sex: str | None = None
     setting: str = "unknown"
@@ -68,14 +85,14 @@ def _probability(value: Any, where: str) -> float:
     return float(value)
 
 
-def _list(data: Mapping[str, Any], key: str) -> list:
+def _list(data: Mapping[str, Any], key: str, limit: int = MAX_ITEMS) -> list:
     value = data.get(key)
     if value is None:
         return []
     if not isinstance(value, list):
         raise InputError(f"'{key}' must be a list, got {type(value).__name__}")
-    if len(value) > MAX_ITEMS:
-        raise InputError(f"'{key}' has {len(value)} items; at most {MAX_ITEMS} are accepted")
+    if len(value) > limit:
+        raise InputError(f"'{key}' has {len(value)} items; at most {limit} are accepted")
     return value
 
 
@@ -142,6 +159,30 @@ def _names(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in items)
 
 
+def _genes(data: Mapping[str, Any]) -> tuple[ReportedGene, ...]:
+    """Each gene as a symbol or CURIE, alone (its class then the default) or as {"gene", "acmg"}."""
+    out = []
+    for i, item in enumerate(_list(data, "genes", MAX_GENES)):
+        where = f"genes[{i}]"
+        if isinstance(item, Mapping):
+            unknown = set(item) - GENE_FIELDS
+            if unknown:
+                raise InputError(f"{where} has unknown fields {sorted(map(str, unknown))}; expected gene and acmg")
+            acmg = item.get("acmg", DEFAULT_ACMG)
+            if acmg not in ACMG_CLASSES:
+                raise InputError(f"{where}.acmg must be one of {list(ACMG_CLASSES)}, got {acmg!r}")
+            out.append(ReportedGene(_gene_name(item.get("gene"), f"{where}.gene"), acmg))
+        else:
+            out.append(ReportedGene(_gene_name(item, where)))
+    return tuple(out)
+
+
+def _gene_name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or len(value.split()) != 1 or len(value) > MAX_GENE_CHARS:
+        raise InputError(f"{where} must be an HGNC symbol or a gene CURIE such as FBN1 or NCBIGene:2200, got {value!r}")
+    return value.strip()
+
+
 def parse_case(data: Any) -> Case:
     """A `Case` from a JSON-like mapping; every problem is an `InputError` naming the field."""
     if not isinstance(data, Mapping):
@@ -181,6 +222,7 @@ def parse_case(data: Any) -> Case:
             image_findings=_images(_list(data, "image_findings")),
             medications=medications,
             allergies=allergies,
+            genes=_genes(data),
             age=float(age) if age is not None else None,
             sex=sex,
             setting=setting.strip().lower(),

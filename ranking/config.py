@@ -5,7 +5,8 @@ parameters produced it. `unexplained` and `max_related_background` were chosen
 on simulated patients (seed 1, reported on seed 0); `distance_discount`,
 `unexplained_exponent`, `absent_budget` and the posterior's calibration on
 published cases, cross-validated by diagnosis (`cdss eval tune`), and
-`prior_temperature` on published vignettes; see the README.
+`prior_temperature` on published vignettes; see the README. The genotype figures come from the
+literature, each cited where it is set.
 """
 
 from __future__ import annotations
@@ -14,9 +15,41 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
 
+from cdss.errors import InputError
 from cdss.settings import Settings
 
 RARE, COMMON, DDXPLUS = "rare", "common", "ddxplus"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PredictionPolicy:
+    """Which links a link model may add to sparsely annotated diseases (`ranking.predicted_links`)."""
+
+    max_annotations: int = 0
+    """Diseases with at most this many curated findings get predictions (0: none do)."""
+    per_disease: int = 5
+    min_probability: float = 0.9
+    frequency: float = 0.25
+    """A predicted link's frequency is this times the model's probability."""
+
+    @classmethod
+    def parse(cls, text: str) -> PredictionPolicy:
+        """From "max curated findings,links per disease,min probability,frequency" (a command-line option)."""
+        parts = [p.strip() for p in text.split(",")]
+        try:
+            if len(parts) != 4:
+                raise ValueError
+            policy = cls(
+                max_annotations=int(parts[0]),
+                per_disease=int(parts[1]),
+                min_probability=float(parts[2]),
+                frequency=float(parts[3]),
+            )
+        except ValueError:
+            raise InputError(f"predicted links take four numbers like 10,5,0.9,0.25; got {text!r}") from None
+        if policy.max_annotations < 1 or policy.per_disease < 1 or not 0 <= policy.min_probability <= 1:
+            raise InputError(f"predicted links {text!r}: counts must be at least 1 and the probability within 0-1")
+        return policy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +95,26 @@ class RankingConfig:
     image_reference: float = 0.1
     """Probability an image model gives a label on a typical image: its outputs are read against this,
     so 0.5 from a model whose labels are positive on one image in ten is evidence for the finding."""
+    causal_gene_yield: float = 0.9
+    """P(a test of the disease's gene finds the patient's causal variant | the disease), split evenly among the
+    genes a disease is tied to. FBN1 sequencing finds it in 90-93% of people with classic Marfan syndrome
+    (GeneReviews, FBN1-related Marfan syndrome, table 2: Loeys et al. 2004, 93%; Baetens et al. 2011, 91%)."""
+    gene_background: float = 0.01
+    """P(a person carries a rare damaging variant in any one gene, whatever the cause of their illness). A
+    genome holds about 100 genuine loss-of-function variants (MacArthur et al., Science 2012) over some 20,000
+    protein-coding genes, 0.005 per gene; doubled for damaging missense variants. LIRICAL (Robinson et al.,
+    AJHG 2020) estimates it per gene from gnomAD; the graph has no per-gene figure."""
+    acmg_probabilities: tuple[tuple[str, float], ...] = (
+        ("pathogenic", 0.99),
+        ("likely_pathogenic", 0.90),
+        ("uncertain_significance", 0.10),
+        ("likely_benign", 0.01),
+        ("benign", 0.001),
+    )
+    """P(the variant is pathogenic) per ACMG class, from the Bayesian reading of the ACMG/AMP rules (Tavtigian
+    et al., Genet Med 2018): pathogenic above 0.99 and likely pathogenic 0.90-0.99, each taken at its lower
+    bound; a VUS at the prior, 0.10, the least its range allows; likely benign 0.001-0.10, taken at 0.01 so
+    that it counts below a VUS; benign below 0.001, taken at 0.001."""
     younger_than_onset: float = 0.2
     """Likelihood ratio for a patient younger than the earliest onset the disease is annotated with."""
     posterior_temperature: float = 3.15
@@ -76,6 +129,8 @@ class RankingConfig:
     """Relate findings through the hierarchy (off: exact matches only, for ablation)."""
     negatives: bool = True
     """Use absent findings and curated exclusions (off: for ablation)."""
+    predicted_links: PredictionPolicy = PredictionPolicy()
+    """Off by default: see `cdss gnn compare`."""
     learned_weight: float = 0.0
     """Weight of the GNN's diagnosis log-odds when a link model is attached. Off by default: on the same
     simulated cases with 30% of their diseases' annotations hidden from both, adding them at 0.25, 0.5 or 1
@@ -89,6 +144,9 @@ class RankingConfig:
 
     def prior_weight(self, tier: str) -> float:
         return dict(self.prior_weights)[tier]
+
+    def pathogenic_probability(self, acmg: str) -> float:
+        return dict(self.acmg_probabilities)[acmg]
 
 
 def config_from_settings(settings: Settings, **overrides) -> RankingConfig:

@@ -1,7 +1,7 @@
-"""The differential: a naive-Bayes combination of per-finding likelihood ratios, priors and age.
+"""The differential: a naive-Bayes combination of per-finding likelihood ratios, priors, age and genotype.
 
     ln score(D) = ln prior(D) + sum over observations of ln LR(observation | D)
-                  [+ ln LR(age | D)] [+ weight * learned link score]
+                  [+ ln LR(age | D)] [+ ln LR(genotype | D)] [+ weight * learned link score]
 
 normalised over every disease the graph annotates. Findings are treated as
 independent given the disease, as in LIRICAL; a case that repeats one finding
@@ -20,6 +20,7 @@ from cdss.json_fields import json_fields
 from ranking.calibration import posterior as calibrated
 from ranking.closure import row
 from ranking.config import RankingConfig
+from ranking.genotype import GenotypeContribution, ResolvedGene, explain, genotype_log_lr
 from ranking.knowledge import EdgeEvidence
 from ranking.likelihood import LikelihoodModel, Match
 from ranking.observations import Observation
@@ -36,6 +37,11 @@ class Scores:
     per_observation: np.ndarray
     """observations x diseases."""
     age: np.ndarray | None = None
+    genotype: np.ndarray | None = None
+    genes: Sequence[ResolvedGene] = ()
+    """The reported genes the genotype term read."""
+    genotype_gene: np.ndarray | None = None
+    """Per disease: the position in `genes` of the gene its genotype term comes from (-1: none)."""
     learned: np.ndarray | None = None
     temperature: float = 1.0
     unknown: float | None = None
@@ -92,6 +98,7 @@ class Diagnosis:
     """Where the prior came from (`ranking.priors.PriorOrigin`)."""
     contributions: list[Contribution] = field(default_factory=list)
     age_log_lr: float = 0.0
+    genotype: GenotypeContribution | None = None
     learned_log_lr: float = 0.0
     known_condition: bool = False
     urgent: dict[str, str] | None = None
@@ -112,6 +119,8 @@ class Diagnosis:
         }
         if self.age_log_lr:
             out["age_log_lr"] = round(self.age_log_lr, 4)
+        if self.genotype is not None:
+            out["genotype"] = self.genotype.to_dict()
         if self.learned_log_lr:
             out["learned_log_lr"] = round(self.learned_log_lr, 4)
         if self.known_condition:
@@ -127,11 +136,13 @@ def score_observations(
     *,
     sex: str | None = None,
     age: float | None = None,
+    genes: Sequence[ResolvedGene] = (),
     learned: np.ndarray | None = None,
     prior: np.ndarray | None = None,
     negatives: float | None = None,
 ) -> Scores:
-    """`prior`: log priors for the case's setting, age and sex; the model's default (setting unknown) otherwise.
+    """`genes`: the reported genes the graph knows (`ranking.genotype`).
+    `prior`: log priors for the case's setting, age and sex; the model's default (setting unknown) otherwise.
     `negatives`: the weight of the negated observations, when the caller has already counted them."""
     k, config = model.k, model.config
     sex_code = SEX_CODE.get(sex or "", 0)
@@ -152,6 +163,10 @@ def score_observations(
         too_young = np.nan_to_num(k.onset_years, nan=-1.0) > age
         age_term = np.where(too_young, math.log(config.younger_than_onset), 0.0)
         total = total + age_term
+    genotype_term = genotype_gene = None
+    if genes:
+        genotype_term, genotype_gene = genotype_log_lr(k, config, genes)
+        total = total + genotype_term
     if learned is not None:
         learned = config.learned_weight * learned
         total = total + learned
@@ -160,6 +175,9 @@ def score_observations(
         prior=prior,
         per_observation=per_observation,
         age=age_term,
+        genotype=genotype_term,
+        genes=genes,
+        genotype_gene=genotype_gene,
         learned=learned,
         temperature=config.posterior_temperature,
         unknown=config.unknown_log_score,
@@ -230,6 +248,14 @@ def contributions(
                 )
             )
     return {d: sorted(items, key=lambda c: (-abs(c.log_lr), c.finding)) for d, items in out.items()}
+
+
+def genotype_part(model: LikelihoodModel, scores: Scores, disease: int) -> GenotypeContribution | None:
+    """The genotype's part in a disease's score; None for a disease tied to no reported gene."""
+    if scores.genotype is None or scores.genotype_gene is None or scores.genotype_gene[disease] < 0:
+        return None
+    gene = scores.genes[int(scores.genotype_gene[disease])]
+    return explain(model.k, model.config, gene, disease, float(scores.genotype[disease]))
 
 
 def _entropy(p: np.ndarray) -> np.ndarray:

@@ -25,11 +25,21 @@ from kg.store import GraphStore
 from ontologies.cxr import cxr_label_map
 from ranking.allergies import Allergy, allergy_conflict, resolve_allergies
 from ranking.case import Case
-from ranking.config import RankingConfig, config_from_settings
-from ranking.diagnosis import Diagnosis, Question, contributions, next_questions, score_observations, top_diseases
+from ranking.config import PredictionPolicy, RankingConfig, config_from_settings
+from ranking.diagnosis import (
+    Diagnosis,
+    Question,
+    contributions,
+    genotype_part,
+    next_questions,
+    score_observations,
+    top_diseases,
+)
+from ranking.genotype import tied
 from ranking.knowledge import Knowledge, build_knowledge
 from ranking.likelihood import LikelihoodModel
-from ranking.observations import ResolvedCase, resolve_case
+from ranking.observations import ResolvedCase, case_notes, nothing_to_rank, resolve_case
+from ranking.predicted_links import sparse_profile_links, with_predicted_links
 from ranking.related import RelatedIndex, build_related_index, related_diseases
 from ranking.treatment_index import TherapyIndex, build_therapy
 from ranking.treatments import Leading, LeftOut, TreatmentOption, treatment_options
@@ -68,6 +78,9 @@ class LinkScorer(Protocol):
     def top_drugs(self, disease_id: str, *, limit: int = 10) -> list[tuple[str, float]]:
         """The drugs the model scores highest for the disease, with their probabilities."""
 
+    def top_findings(self, disease_id: str, *, limit: int = 10) -> list[tuple[str, float]]:
+        """The findings the model scores highest for the disease, with their probabilities."""
+
 
 @dataclass(slots=True)
 class RankResult:
@@ -100,6 +113,8 @@ class RankResult:
             "medications": r.medications,
             "allergies": [a.to_dict() for a in self.allergies],
             "unknown_image_labels": r.unknown_image_labels,
+            "genes": [g.to_dict() for g in r.genes],
+            "unknown_genes": r.unknown_genes,
             "mentions": [m.to_dict() for m in r.mentions],
             "notes": self.notes,
             "versions": self.versions,
@@ -118,10 +133,12 @@ class Engine:
         link_scorer: LinkScorer | None = None,
     ) -> None:
         self.store = store
-        self.knowledge = knowledge
+        self.curated = knowledge
+        """What the graph states; `knowledge` adds the link model's predictions when the config asks for them."""
+        self.knowledge = _with_predictions(knowledge, link_scorer, config.predicted_links)
         self.therapy = therapy
         self.config = config
-        self.model = LikelihoodModel(knowledge, config)
+        self.model = LikelihoodModel(self.knowledge, config)
         self.reader = reader
         self.link_scorer = link_scorer
         self.labels = cxr_label_map()
@@ -149,7 +166,7 @@ class Engine:
     def with_config(self, config: RankingConfig) -> Engine:
         """The same knowledge under other parameters (for ablations)."""
         return Engine(
-            self.store, self.knowledge, self.therapy, config=config, reader=self.reader, link_scorer=self.link_scorer
+            self.store, self.curated, self.therapy, config=config, reader=self.reader, link_scorer=self.link_scorer
         )
 
     @property
@@ -175,8 +192,8 @@ class Engine:
         resolved = resolve_case(
             case, self.store, labels=self.labels, mentions=mentions, image_reference=self.config.image_reference
         )
-        if not resolved.observations:
-            raise NothingToRankError(_nothing_to_rank(case, resolved))
+        if not resolved.observations and not tied(self.knowledge, resolved.genes):
+            raise NothingToRankError(nothing_to_rank(case, resolved))
         return resolved
 
     def rank(self, case: Case, *, top_k: int = 10, mentions: list[Mention] | None = None) -> RankResult:
@@ -192,9 +209,19 @@ class Engine:
                 learned = self.link_scorer.finding_log_odds(present, k.disease_ids).sum(axis=0)
         prior = k.log_priors(self.config, setting=case.setting, age=case.age, sex=case.sex)
         scores = score_observations(
-            self.model, resolved.observations, sex=case.sex, age=case.age, learned=learned, prior=prior
+            self.model,
+            resolved.observations,
+            sex=case.sex,
+            age=case.age,
+            genes=resolved.genes,
+            learned=learned,
+            prior=prior,
         )
         ruled_out = [k.disease_index[c.id] for c in resolved.ruled_out if c.id in k.disease_index]
+        if not resolved.observations and scores.genotype_gene is not None:
+            # Genes alone rank the diseases tied to them, as LIRICAL's differential does; over every disease
+            # the visit priors would put common complaints first.
+            ruled_out += np.flatnonzero(scores.genotype_gene < 0).tolist()
         top = top_diseases(scores, top_k, exclude=ruled_out)
         posterior = scores.posterior()
         shares = posterior[top] / posterior[top].sum() if top else np.zeros(0)
@@ -227,9 +254,7 @@ class Engine:
             posterior[top[:QUESTION_CANDIDATES]],
             {o.finding for o in resolved.observations},
         )
-        notes = []
-        if resolved.unknown_image_labels:
-            notes.append(f"image labels not recognised: {', '.join(resolved.unknown_image_labels)}")
+        notes = case_notes(resolved, tied(k, resolved.genes))
         return RankResult(
             case_id=case.id,
             diagnoses=diagnoses,
@@ -263,8 +288,8 @@ class Engine:
     def _diagnosis(
         self, case: Case, scores, posterior, explained, known, rank: int, disease: int, share, *, top_k: int
     ) -> Diagnosis:
-        """One ranked disease with its scores, prior, contributions and, for a can't-miss one kept below the
-        top k (`share` None), why it is shown."""
+        """One ranked disease with its scores, prior, contributions, genotype and, for a can't-miss one kept
+        below the top k (`share` None), why it is shown."""
         k = self.knowledge
         disease_id = k.disease_ids[disease]
         urgent = k.urgent.get(disease)
@@ -288,6 +313,7 @@ class Engine:
             prior=k.priors.origin(disease, self.config, case.setting, case.age, case.sex).to_dict(),
             contributions=explained[disease],
             age_log_lr=float(scores.age[disease]) if scores.age is not None else 0.0,
+            genotype=genotype_part(self.model, scores, disease),
             learned_log_lr=float(scores.learned[disease]) if scores.learned is not None else 0.0,
             known_condition=disease_id in known,
             urgent=urgent,
@@ -344,27 +370,20 @@ class Engine:
         if len(diseases) > 1:
             raise InputError(f"{curie!r} names several diseases ({', '.join(d.id for d in diseases[:5])})")
         if self._related is None:
-            self._related = build_related_index(self.knowledge, self.therapy)
+            self._related = build_related_index(self.curated, self.therapy)
         disease = diseases[0]
         return {
             "disease": {"id": disease.id, "name": disease.name},
-            "related": related_diseases(self.knowledge, self.therapy, self._related, disease.id, limit=limit),
+            "related": related_diseases(self.curated, self.therapy, self._related, disease.id, limit=limit),
             "versions": self.versions,
             "notice": NOTICE,
         }
 
 
-def _nothing_to_rank(case: Case, resolved: ResolvedCase) -> str:
-    parts = ["nothing to rank on: the case gives no finding the patient has or lacks"]
-    if case.text is not None and not case.text.strip():
-        parts.append("its text is empty")
-    elif case.text:
-        parts.append(f"its text has {len(resolved.mentions)} mentions, none a present or negated finding")
-    if resolved.not_used:
-        reasons = sorted({str(item.get("reason")) for item in resolved.not_used})
-        parts.append(f"not used: {'; '.join(reasons)}")
-    if resolved.unknown_image_labels:
-        parts.append(f"unknown image labels: {', '.join(resolved.unknown_image_labels)}")
-    if resolved.known_conditions:
-        parts.append("known conditions are context, not findings")
-    return "; ".join(parts)
+def _with_predictions(knowledge: Knowledge, scorer: LinkScorer | None, policy: PredictionPolicy) -> Knowledge:
+    """The knowledge with the link model's predictions for sparsely annotated diseases, when the policy asks."""
+    if scorer is None or policy.max_annotations <= 0:
+        return knowledge
+    links = sparse_profile_links(knowledge, scorer, policy)
+    log.info("%d predicted links added to sparsely annotated diseases", len(links))
+    return with_predicted_links(knowledge, links, frequency=policy.frequency, model=scorer.version)

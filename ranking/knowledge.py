@@ -12,6 +12,8 @@
   is annotated with that finding at frequency 1, so a patient's phenotype or an
   image label naming the condition counts for the disease.
 - Per disease: its prior tier and the earliest onset its annotations allow.
+- Disease-gene associations (`ASSOCIATED_WITH` edges from diseases to genes) with their provenance, for the
+  genotype's likelihood ratio (`ranking.genotype`).
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ class EdgeEvidence:
     license: str
     frequency: float | None = None
     references: tuple[str, ...] = ()
+    predicted_probability: float | None = None
+    """Set on a link a model predicted (`ranking.predicted_links`): its probability; None for a curated edge."""
 
     def to_dict(self) -> dict:
         out = {
@@ -86,6 +90,8 @@ class EdgeEvidence:
         }
         if self.frequency is not None:
             out["frequency"] = round(self.frequency, 4)
+        if self.predicted_probability is not None:
+            out["predicted"] = {"probability": round(self.predicted_probability, 4), "model": self.version}
         return out
 
 
@@ -141,12 +147,21 @@ class Knowledge:
     onset_years: np.ndarray
     annotation_edges: dict[tuple[int, int], tuple[EdgeEvidence, ...]]
     exclusion_edges: dict[tuple[int, int], tuple[EdgeEvidence, ...]]
+    gene_ids: list[str]
+    gene_symbols: list[str]
+    gene_diseases: sparse.csc_matrix
+    """diseases x genes: 1 where the disease is associated with the gene, one column per gene."""
+    genes_per_disease: np.ndarray
+    gene_edges: dict[tuple[int, int], tuple[EdgeEvidence, ...]]
+    """(disease, gene) -> the association edges behind it."""
     finding_index: dict[str, int] = field(default_factory=dict)
     disease_index: dict[str, int] = field(default_factory=dict)
+    gene_index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.finding_index = {f: i for i, f in enumerate(self.finding_ids)}
         self.disease_index = {d: i for i, d in enumerate(self.disease_ids)}
+        self.gene_index = {g: i for i, g in enumerate(self.gene_ids)}
 
     @property
     def n_diseases(self) -> int:
@@ -195,6 +210,7 @@ def build_knowledge(
     tiers = [disease_tier(concepts[d]) if d in concepts else RARE for d in disease_ids]
     csc = annotations.tocsc()
     csc.sort_indices()
+    genes, gene_diseases, gene_edges = _gene_associations(store, disease_index)
     return Knowledge(
         graph_version=version,
         finding_ids=[c.id for c in findings],
@@ -218,6 +234,11 @@ def build_knowledge(
         exclusion_edges={
             (disease_index[d], f): tuple(v) for (d, f), v in gathered.exclusion_edges.items() if d in disease_index
         },
+        gene_ids=[c.id for c in genes],
+        gene_symbols=[c.name for c in genes],
+        gene_diseases=gene_diseases,
+        genes_per_disease=np.asarray(gene_diseases.sum(axis=1)).ravel(),
+        gene_edges=gene_edges,
     )
 
 
@@ -276,6 +297,22 @@ def _gather_annotations(
         if finding is not None and not edge.attributes.get("contradicted"):
             out.exclusion_edges[(edge.start, finding)].append(edge_evidence(edge))
     return out
+
+
+def _gene_associations(store: GraphStore, disease_index: dict[str, int]):
+    """The genes sorted by id, diseases x genes as a CSC matrix, and the edges behind each (disease, gene)."""
+    genes = sorted(store.iter_nodes(label=NodeLabel.GENE), key=lambda c: c.id)
+    gene_index = {c.id: i for i, c in enumerate(genes)}
+    edges: dict[tuple[int, int], list[EdgeEvidence]] = defaultdict(list)
+    for edge in store.iter_edges(edge_type=EdgeType.ASSOCIATED_WITH, start_label=NodeLabel.DISEASE):
+        disease, gene = disease_index.get(edge.start), gene_index.get(edge.end)
+        if disease is not None and gene is not None:
+            edges[(disease, gene)].append(edge_evidence(edge))
+    rows = np.array([d for d, _ in edges], dtype=np.int64)
+    columns = np.array([g for _, g in edges], dtype=np.int64)
+    matrix = sparse.csc_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(disease_index), len(genes)))
+    matrix.sort_indices()
+    return genes, matrix, {key: tuple(v) for key, v in edges.items()}
 
 
 def _matrices(gathered: _Gathered, disease_index: dict[str, int], n_findings: int):

@@ -11,6 +11,8 @@
   may stand in for a label. Unknown labels are reported back.
 - Diseases stated present (or mentioned present) are known conditions; stated
   absent, ruled out. Drugs are medications.
+- Reported genes resolve to the graph's genes by symbol or CURIE; unknown ones
+  are reported back (`ranking.genotype`).
 
 When one finding is observed several ways, a stated finding beats an image
 finding, which beats the text; within the text a present mention beats a
@@ -31,6 +33,7 @@ from kg.store import GraphStore
 from ontologies.cxr import CxrLabel
 from ontologies.phrases import phrase_finding
 from ranking.case import Case
+from ranking.genotype import ResolvedGene, resolve_genes
 
 STATED, IMAGE, TEXT = "stated", "image", "text"
 ORIGIN_RANK = {STATED: 0, IMAGE: 1, TEXT: 2}
@@ -67,6 +70,8 @@ class ResolvedCase:
     ruled_out: list[Concept] = field(default_factory=list)
     medications: list[dict] = field(default_factory=list)
     unknown_image_labels: list[str] = field(default_factory=list)
+    genes: list[ResolvedGene] = field(default_factory=list)
+    unknown_genes: list[str] = field(default_factory=list)
     not_used: list[dict] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
 
@@ -178,6 +183,7 @@ def resolve_case(
 
     for i, name in enumerate(case.medications):
         out.medications.append(_resolve_medication(store, name, f"medications[{i}]"))
+    out.genes, out.unknown_genes = resolve_genes(store, case.genes)
     out.observations = sorted(chosen.values(), key=lambda o: (ORIGIN_RANK[o.origin], o.finding))
     return out
 
@@ -220,3 +226,42 @@ def _resolve_medication(store: GraphStore, given: str, where: str) -> dict:
         return _medication(given, concept)
     drugs = store.find_by_name(given, label=NodeLabel.DRUG)
     return _medication(given, drugs[0] if len(drugs) == 1 else None)
+
+
+def case_notes(resolved: ResolvedCase, tied_genes: list[ResolvedGene]) -> list[str]:
+    """What the answer could not use (unknown image labels and genes, genes tied to no disease), and a ranking
+    on genes alone."""
+    notes = []
+    if not resolved.observations and tied_genes:
+        notes.append("no findings: ranked on the genotype alone, over the diseases tied to the reported genes")
+    if resolved.unknown_image_labels:
+        notes.append(f"image labels not recognised: {', '.join(resolved.unknown_image_labels)}")
+    if resolved.unknown_genes:
+        notes.append(f"genes not in the graph, not used: {', '.join(resolved.unknown_genes)}")
+    untied = sorted({g.symbol for g in resolved.genes} - {g.symbol for g in tied_genes})
+    if untied:
+        notes.append(f"genes tied to no disease the ranking knows, so they change no score: {', '.join(untied)}")
+    return notes
+
+
+def nothing_to_rank(case: Case, resolved: ResolvedCase) -> str:
+    """Why a case cannot be ranked: what it gave and why none of it counts."""
+    parts = ["nothing to rank on: the case gives no finding the patient has or lacks"]
+    if case.genes:
+        parts[0] += " and no gene tied to a disease in the graph"
+    if resolved.unknown_genes:
+        parts.append(f"genes not in the graph: {', '.join(resolved.unknown_genes)}")
+    if resolved.genes:
+        parts.append(f"genes tied to no disease the ranking knows: {', '.join(g.symbol for g in resolved.genes)}")
+    if case.text is not None and not case.text.strip():
+        parts.append("its text is empty")
+    elif case.text:
+        parts.append(f"its text has {len(resolved.mentions)} mentions, none a present or negated finding")
+    if resolved.not_used:
+        reasons = sorted({str(item.get("reason")) for item in resolved.not_used})
+        parts.append(f"not used: {'; '.join(reasons)}")
+    if resolved.unknown_image_labels:
+        parts.append(f"unknown image labels: {', '.join(resolved.unknown_image_labels)}")
+    if resolved.known_conditions:
+        parts.append("known conditions are context, not findings")
+    return "; ".join(parts)

@@ -164,6 +164,13 @@ def test_iteration_is_sorted_and_typed(store):
     assert [n.id for n in store.iter_nodes()] == sorted(n.id for n in NODES)
     assert [n.id for n in store.iter_nodes(label=NodeLabel.DRUG)] == ["DRUGBANK:DB01060"]
     assert [e.type for e in store.iter_edges(edge_type=EdgeType.IS_A)] == [EdgeType.IS_A]
+    from_diseases = [e.key for e in EDGES if e.start.startswith("OMIM:")]
+    assert [e.key for e in store.iter_edges(start_label=NodeLabel.DISEASE)] == sorted(from_diseases)
+    assert [e.end for e in store.iter_edges(edge_type=EdgeType.HAS_FINDING, start_label=NodeLabel.DISEASE)] == [
+        "HP:0001945",
+        "HP:0012735",
+    ]
+    assert list(store.iter_edges(edge_type=EdgeType.HAS_FINDING, start_label=NodeLabel.FINDING)) == []
 
 
 def test_stats_and_meta(store):

@@ -36,6 +36,15 @@ def test_the_worked_examples_rank_sensibly(engine):
     assert any("asthma" in d.name for d in wheeze.diagnoses[:3])
 
 
+def test_a_reported_fbn1_variant_puts_marfan_syndrome_first_where_the_features_alone_do_not(engine):
+    cases = {c["id"]: parse_case(c) for c in map(json.loads, EXAMPLES.read_text().splitlines())}
+    alone = engine.rank(cases["aortic-root-like"], top_k=5)
+    assert alone.diagnoses[0].name != "Marfan syndrome", [d.name for d in alone.diagnoses]
+    first = engine.rank(cases["aortic-root-like-fbn1"], top_k=5).diagnoses[0]
+    assert first.name == "Marfan syndrome" and first.genotype is not None and first.genotype.symbol == "FBN1"
+    assert first.genotype.evidence[0].source == "hpo_genes" and first.genotype.log_lr > 4
+
+
 @pytest.mark.parametrize(
     ("case", "expected", "cant_miss"),
     [

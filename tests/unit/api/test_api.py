@@ -14,6 +14,7 @@ from api.limits import RateLimiter
 from cdss.settings import load_settings
 from tests.api_app import ranking_graph_app
 from tests.openapi_check import OpenApiCheckedClient, check_answer, documented_response
+from tests.ranking_graph import MARFAN_FEATURES
 
 MARKER = "ZQXJ-unique-marker-4417"
 
@@ -155,6 +156,45 @@ def test_a_request_is_checked_once_by_its_model_and_the_shared_case_rules(api, c
     contradiction = client.post("/v1/recommendations", json=both, headers=auth(api))
     assert contradiction.status_code == 422
     assert "HP:0001945 both present and absent" in error_of(contradiction)["message"], "CURIEs are normalised first"
+
+
+def test_genes_are_ranked_on_and_an_unknown_gene_is_reported_back_not_dropped(api, client):
+    body = {
+        "findings": [{"id": f} for f in MARFAN_FEATURES],
+        "genes": ["FBN1", {"gene": "NOTAGENE1", "acmg": "pathogenic"}],
+        "top_k": 3,
+    }
+    data = client.post("/v1/recommendations", json=body, headers=auth(api)).get_json()
+    first = data["diagnoses"][0]
+    assert (first["id"], first["genotype"]["symbol"], first["genotype"]["acmg"]) == (
+        "OMIM:154700",
+        "FBN1",
+        "likely_pathogenic",
+    )
+    assert first["genotype"]["evidence"][0]["source"] == "hpo_genes"
+    assert data["genes"] == [{"input": "FBN1", "id": "NCBIGene:2200", "symbol": "FBN1", "acmg": "likely_pathogenic"}]
+    assert data["unknown_genes"] == ["NOTAGENE1"]
+    assert "genes not in the graph, not used: NOTAGENE1" in data["notes"]
+    only_unknown = client.post("/v1/recommendations", json={"genes": ["NOTAGENE1"]}, headers=auth(api))
+    assert only_unknown.status_code == 422
+    assert "genes not in the graph: NOTAGENE1" in error_of(only_unknown)["message"]
+
+
+@pytest.mark.parametrize(
+    ("genes", "field"),
+    [
+        ([{"gene": "FBN1", "acmg": "VUS"}], "genes.0.object.acmg"),
+        ([{"gene": "FBN1", "zygosity": "heterozygous"}], "genes.0.object.zygosity"),
+        (["FBN1", 2200], "genes.1.symbol"),
+        (["TGF BR2"], "genes.0.symbol"),
+        (["FBN1"] * 101, "genes"),
+        (["HP:0001083"], "genes[0]: 'HP:0001083' is a Finding, not a gene"),
+    ],
+)
+def test_bad_genes_get_an_error_naming_the_field(api, client, genes, field):
+    body = {"findings": [{"id": "HP:0001166"}], "genes": genes}
+    response = client.post("/v1/recommendations", json=body, headers=auth(api))
+    assert response.status_code == 422 and field in error_of(response)["message"]
 
 
 def test_transport_errors_are_json_too(api, client):

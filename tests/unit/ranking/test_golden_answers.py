@@ -1,10 +1,10 @@
 """The same answers before and after a refactor: full recommendation responses, compared with a stored copy.
 
-The cases (hand-written ones with text, images, medications, age, sex and setting, and patients simulated with
-a fixed seed) go through `POST /v1/recommendations` on the hand-built ranking graph with the real engine and
-NLP pipeline. Everything but version strings and timings must match `tests/data/golden_answers.json`, floats
-to 1e-9. When a change is meant to alter answers, regenerate the file with CDSS_UPDATE_GOLDEN=1 and say so in
-the commit.
+The cases (hand-written ones with text, images, medications, genes, age, sex and setting, and patients
+simulated with a fixed seed) go through `POST /v1/recommendations` on the hand-built ranking graph with the
+real engine and NLP pipeline. Everything but version strings and timings must match
+`tests/data/golden_answers.json`, floats to 1e-9. When a change is meant to alter answers, regenerate the file
+with CDSS_UPDATE_GOLDEN=1 and say so in the commit.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from api.models import RecommendationResponse
 from ranking import Engine
 from ranking.study.simulate import Simulator
 from tests.api_app import ranking_graph_app
+from tests.ranking_graph import MARFAN_FEATURES
 
 GOLDEN = Path(__file__).parents[2] / "data" / "golden_answers.json"
 VOLATILE = frozenset({"versions", "seconds", "request_id"})
@@ -41,6 +42,13 @@ HAND_CASES = [
     },
     {"findings": [{"id": "HP:0001250"}], "age": 2, "sex": "male", "setting": "primary_care"},
     {"findings": [{"id": "DDXPLUS:E_130"}, {"id": "HP:0000988"}], "top_k": 5},
+    {
+        "findings": [{"id": f} for f in MARFAN_FEATURES],
+        "genes": ["FBN1", {"gene": "NOTAGENE1", "acmg": "uncertain_significance"}],
+        "age": 19,
+        "sex": "female",
+        "top_k": 3,
+    },
 ]
 
 
