@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -129,6 +130,8 @@ CASE_FILES = {
     "vignette": Path("clinical-vignettes-craftmd") / "craftmd_vignettes.jsonl",
 }
 METHODS = ("cdss", "phenomizer", "funsimavg", "prior")
+OPTIONAL_METHODS = ("cdss+predicted",)
+"""Asked for by name: the engine with the link model's predicted links (`--predicted-links`)."""
 
 
 def _eval_cases(fmt: str, path: Path | None, limit: int | None, store_url: str | None):
@@ -154,35 +157,50 @@ def _eval_cases(fmt: str, path: Path | None, limit: int | None, store_url: str |
     "--methods",
     default=",".join(METHODS),
     show_default=True,
-    help="Comma-separated: cdss, phenomizer (Resnik, patient-side best match), funsimavg (Resnik), prior.",
+    help="Comma-separated: cdss, phenomizer (Resnik, patient-side best match), funsimavg (Resnik), prior, and "
+    "cdss+predicted (cdss with the GNN's predicted links for sparsely annotated diseases).",
+)
+@click.option(
+    "--predicted-links",
+    default="10,5,0.9,0.25",
+    show_default=True,
+    help="For cdss+predicted: at most N curated findings, links per disease, minimum probability, frequency scale.",
 )
 @click.option("--limit", type=click.IntRange(1), help="Only the first N cases.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON, misses and PNGs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--store", "store_url", help=STORE_HELP)
 def cases_command(
-    fmt: str, path: Path | None, methods: str, limit: int | None, out: Path | None, as_json: bool, store_url: str | None
+    fmt: str,
+    path: Path | None,
+    methods: str,
+    predicted_links: str,
+    limit: int | None,
+    out: Path | None,
+    as_json: bool,
+    store_url: str | None,
 ) -> None:
     """Cases somebody else wrote (phenopackets, vignettes), ranked by cdss and by baselines from the same
     observations: top-1, top-3, top-10 and MRR, micro and macro, calibration, misses."""
     from cdss.progress import progress
     from ranking.calibration import plot_reliability
+    from ranking.config import PredictionPolicy
     from ranking.study.baselines import engine_ranker, prior_ranker, similarity_ranker
-    from ranking.study.real_cases import (
-        GOLD_MATCHING_RULES,
-        calibration_of,
-        evaluate_cases,
-        plot_rank_histogram,
-    )
+    from ranking.study.real_cases import GOLD_MATCHING_RULES, calibration_of, evaluate_cases, plot_rank_histogram
     from ranking.study.similarity import SimilaritySpec
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
-    unknown = sorted(set(chosen) - set(METHODS))
+    unknown = sorted(set(chosen) - set(METHODS) - set(OPTIONAL_METHODS))
     if unknown or not chosen:
-        raise InputError(f"unknown method(s) {', '.join(unknown) or '(none)'}; expected some of {', '.join(METHODS)}")
+        listed = ", ".join(METHODS + OPTIONAL_METHODS)
+        raise InputError(f"unknown method(s) {', '.join(unknown) or '(none)'}; expected some of {listed}")
+    policy = PredictionPolicy.parse(predicted_links) if "cdss+predicted" in chosen else None
     settings, path, engine, cases = _eval_cases(fmt, path, limit, store_url)
+    if policy is not None and engine.link_scorer is None:
+        raise InputError("cdss+predicted needs a trained link model for this graph: run `cdss gnn train`")
     k = engine.knowledge
     builders = {
+        "cdss+predicted": lambda e: engine_ranker(e.with_config(replace(e.config, predicted_links=policy))),
         "cdss": engine_ranker,
         "phenomizer": lambda e: similarity_ranker(e, SimilaritySpec("resnik", "bma_patient")),
         "funsimavg": lambda e: similarity_ranker(e, SimilaritySpec("resnik", "funsimavg")),

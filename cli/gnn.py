@@ -10,15 +10,31 @@ import click
 from cdss.settings import load_settings
 
 STORE_HELP = "Graph store URL or file path (default: CDSS_STORE)."
+SUPERVISED_HELP = "Share of training links scored each epoch unseen by the encoder (0: all seen)."
+UNSEEN_HELP = "Share of training diseases each epoch whose links are all scored unseen."
+TEXT_HELP = "Add sentence embeddings of disease and finding names to the node features (all-MiniLM-L6-v2)."
+BATCH_HELP = "Train on mini-batches of this many links, each on its sampled subgraph (default: full batch)."
+FANOUT_HELP = "Mini-batches: neighbours sampled per node, relation and hop, comma-separated (-1: all)."
 
 
-def _export(store_url: str | None):
+def _fanout(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    """The option's text as one count per hop, e.g. 10,5 -> (10, 5); each count at least -1."""
+    try:
+        counts = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers such as 10,5; got {value!r}") from None
+    if any(k < -1 for k in counts):
+        raise click.BadParameter(f"each count must be -1 (all) or more; got {value!r}")
+    return counts
+
+
+def _export(store_url: str | None, *, text: bool = False):
     from gnn.data import cached_export
     from runtime import open_graph
 
     settings = load_settings()
     store = open_graph(settings, store_url)
-    return settings, cached_export(store, settings.data_dir / "gnn")
+    return settings, cached_export(store, settings.data_dir / "gnn", text=text)
 
 
 @click.group()
@@ -35,6 +51,11 @@ def gnn() -> None:
 @click.option("--patience", default=20, show_default=True, type=click.IntRange(1))
 @click.option("--hidden", default=64, show_default=True, type=click.IntRange(4))
 @click.option("--seed", default=0, show_default=True)
+@click.option("--supervised-share", default=0.3, show_default=True, type=click.FloatRange(0, 0.9), help=SUPERVISED_HELP)
+@click.option("--unseen-diseases", default=0.3, show_default=True, type=click.FloatRange(0, 0.9), help=UNSEEN_HELP)
+@click.option("--batch-size", type=click.IntRange(1), help=BATCH_HELP)
+@click.option("--fanout", default="10,5", show_default=True, callback=_fanout, help=FANOUT_HELP)
+@click.option("--text-features", is_flag=True, help=TEXT_HELP)
 @click.option("--device", help="cpu or cuda (default: cuda when available).")
 @click.option("--store", "store_url", help=STORE_HELP)
 def train_command(
@@ -44,6 +65,11 @@ def train_command(
     patience: int,
     hidden: int,
     seed: int,
+    supervised_share: float,
+    unseen_diseases: float,
+    batch_size: int | None,
+    fanout: tuple[int, ...],
+    text_features: bool,
     device: str | None,
     store_url: str | None,
 ) -> None:
@@ -51,9 +77,19 @@ def train_command(
     from gnn.study.experiments import train_deployed
     from gnn.train import TrainConfig, pick_device
 
-    settings, export = _export(store_url)
+    settings, export = _export(store_url, text=text_features)
     target = out or settings.gnn_model
-    config = TrainConfig(encoder=encoder, max_epochs=max_epochs, patience=patience, hidden=hidden, seed=seed)
+    config = TrainConfig(
+        encoder=encoder,
+        max_epochs=max_epochs,
+        patience=patience,
+        hidden=hidden,
+        seed=seed,
+        supervised_share=supervised_share,
+        unseen_disease_share=unseen_diseases,
+        batch_size=batch_size,
+        fanout=fanout,
+    )
     chosen = pick_device(device)
     click.echo(f"training {encoder} on {chosen} for graph {export.graph_version}", err=True)
     checkpoint = train_deployed(
@@ -77,8 +113,26 @@ def train_command(
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON and PNG.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--seed", default=0, show_default=True)
+@click.option("--supervised-share", default=0.3, show_default=True, type=click.FloatRange(0, 0.9), help=SUPERVISED_HELP)
+@click.option("--unseen-diseases", default=0.3, show_default=True, type=click.FloatRange(0, 0.9), help=UNSEEN_HELP)
+@click.option("--batch-size", type=click.IntRange(1), help=BATCH_HELP)
+@click.option("--fanout", default="10,5", show_default=True, callback=_fanout, help=FANOUT_HELP)
+@click.option("--text-features", is_flag=True, help=TEXT_HELP)
+@click.option("--seconds", default=600.0, show_default=True, type=click.FloatRange(1), help="Budget per model.")
 @click.option("--store", "store_url", help=STORE_HELP)
-def eval_command(encoders: str, out: Path | None, as_json: bool, seed: int, store_url: str | None) -> None:
+def eval_command(
+    encoders: str,
+    out: Path | None,
+    as_json: bool,
+    seed: int,
+    supervised_share: float,
+    unseen_diseases: float,
+    batch_size: int | None,
+    fanout: tuple[int, ...],
+    text_features: bool,
+    seconds: float,
+    store_url: str | None,
+) -> None:
     """Models against baselines on random-edge and held-out-disease splits, plus external validation."""
     from gnn.model import ENCODERS
     from gnn.study.experiments import evaluate_all, plot_curves
@@ -88,11 +142,18 @@ def eval_command(encoders: str, out: Path | None, as_json: bool, seed: int, stor
     unknown = [e for e in names if e not in ENCODERS]
     if unknown or not names:
         raise click.BadParameter(f"choose from {', '.join(ENCODERS)}; got {encoders!r}", param_hint="--encoders")
-    settings, export = _export(store_url)
+    settings, export = _export(store_url, text=text_features)
     report, curves = evaluate_all(
         export,
         encoders=names,
-        config=TrainConfig(seed=seed),
+        config=TrainConfig(
+            seed=seed,
+            supervised_share=supervised_share,
+            unseen_disease_share=unseen_diseases,
+            batch_size=batch_size,
+            fanout=fanout,
+        ),
+        encoder_seconds=seconds,
         show_progress=settings.progress,
         log=lambda line: click.echo(line, err=True),
     )
@@ -113,21 +174,32 @@ def eval_command(encoders: str, out: Path | None, as_json: bool, seed: int, stor
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--text-features", is_flag=True, help=TEXT_HELP)
+@click.option("--max-seconds", type=click.FloatRange(1), help="Stop the GNN's training after this long.")
 @click.option("--store", "store_url", help=STORE_HELP)
 def compare_command(
-    diseases: int, hide: float, seed: int, out: Path | None, as_json: bool, store_url: str | None
+    diseases: int,
+    hide: float,
+    seed: int,
+    out: Path | None,
+    as_json: bool,
+    text_features: bool,
+    max_seconds: float | None,
+    store_url: str | None,
 ) -> None:
     """Diagnosis and treatment ranking with and without the GNN, on the same cases and hidden links."""
     from gnn.study.compare import compare_ranking
+    from gnn.train import TrainConfig
     from ranking.config import config_from_settings
     from runtime import open_graph
 
-    settings, export = _export(store_url)
+    settings, export = _export(store_url, text=text_features)
     with open_graph(settings, store_url) as store:
         report = compare_ranking(
             store,
             export,
             ranking=config_from_settings(settings),
+            training=TrainConfig(max_seconds=max_seconds),
             diseases=diseases,
             fraction=hide,
             seed=seed,
@@ -144,20 +216,28 @@ def compare_command(
 @click.argument("disease")
 @click.option("--finding", "findings", multiple=True, help="A finding CURIE to score against the disease.")
 @click.option("--drugs", "top_drugs", default=10, show_default=True, type=click.IntRange(0, 100))
+@click.option("--predicted-findings", default=0, show_default=True, type=click.IntRange(0, 100))
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--store", "store_url", help=STORE_HELP)
 def score_command(
-    disease: str, findings: tuple[str, ...], top_drugs: int, as_json: bool, store_url: str | None
+    disease: str,
+    findings: tuple[str, ...],
+    top_drugs: int,
+    predicted_findings: int,
+    as_json: bool,
+    store_url: str | None,
 ) -> None:
-    """Learned scores of a disease's links: given findings, and the drugs the model ranks highest."""
+    """Learned scores of a disease's links: given findings, and the drugs and findings the model ranks highest."""
     from cdss.errors import NotFoundError
     from gnn.score import GnnLinkScorer
+    from runtime import open_graph
 
-    settings, export = _export(store_url)
-    scorer = GnnLinkScorer.load(settings.gnn_model, export)
-    if disease not in export.index["disease"]:
+    settings = load_settings()
+    with open_graph(settings, store_url) as store:
+        scorer = GnnLinkScorer.from_store(settings.gnn_model, store, settings.data_dir / "gnn")
+    if disease not in scorer.index["disease"]:
         raise NotFoundError(f"{disease!r} is not a disease in the graph")
-    log_odds = scorer.finding_log_odds(list(findings), [disease] + export.ids["disease"])[:, 0] if findings else []
+    log_odds = scorer.finding_log_odds(list(findings), [disease] + scorer.ids["disease"])[:, 0] if findings else []
     result = {
         "disease": disease,
         "model": scorer.version,
@@ -165,6 +245,10 @@ def score_command(
             {"finding": f, "centred_log_odds": round(float(v), 4)} for f, v in zip(findings, log_odds, strict=True)
         ],
         "top_drugs": [{"drug": d, "probability": round(p, 4)} for d, p in scorer.top_drugs(disease, limit=top_drugs)],
+        "top_findings": [
+            {"finding": f, "probability": round(p, 4)}
+            for f, p in scorer.top_findings(disease, limit=predicted_findings)
+        ],
         "notice": "learned scores are hypotheses for a clinician to weigh, not curated facts",
     }
     if as_json:
@@ -175,6 +259,8 @@ def score_command(
         click.echo(f"  finding {item['finding']:<16} {item['centred_log_odds']:+.3f}")
     for item in result["top_drugs"]:
         click.echo(f"  drug    {item['drug']:<16} {item['probability']:.3f}")
+    for item in result["top_findings"]:
+        click.echo(f"  finding {item['finding']:<16} {item['probability']:.3f} (predicted)")
 
 
 def render_report(report: dict) -> str:
@@ -198,10 +284,24 @@ def render_report(report: dict) -> str:
     )
     for method, values in external.items():
         if isinstance(values, dict) and "vs_random_pairs" in values:
+            comparable = values.get("vs_random_pairs_indexed_drugs_treatable_diseases") or {}
             lines.append(
                 f"  {method:<32} AUROC {values['vs_random_pairs']['auroc']:.3f} vs random pairs, "
+                f"{comparable.get('auroc', float('nan')):.3f} vs random indexed-drug x treatable-disease pairs, "
                 f"{values['vs_random_drugs_same_disease']['auroc']:.3f} vs random drugs for the same disease"
             )
+    for title, ranks in (
+        ("held-out diseases", report.get("held_out_repurposing", {})),
+        ("external indications", external.get("repurposing", {})),
+    ):
+        lines.append(f"repurposing, {title}: where each disease's true drugs rank among every drug")
+        for method, m in ranks.items():
+            if m:
+                lines.append(
+                    f"  {method:<32} {m['diseases']} diseases: median rank {m['median_rank']:.0f} of "
+                    f"{m['candidate_drugs']}, percentile {m['mean_percentile']:.3f}, MRR {m['mrr']:.3f}, "
+                    f"hits@10 {m['hits@10']:.3f}, hits@100 {m['hits@100']:.3f}"
+                )
     hard = report["hard_negatives"]
     lines.append(f"curated non-indications: mean probability {hard['mean_probability']}")
     lines.append(f"{report['seconds']:.0f} s in all")

@@ -44,6 +44,7 @@ def save_checkpoint(
         "config": config,
         "graph_version": export.graph_version,
         "ids_digest": ids_digest(export),
+        "text_features": export.text,
         "node_counts": {t: export.count(t) for t in NODE_TYPES},
         "in_dims": in_dims,
         "metrics": metrics,

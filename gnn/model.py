@@ -21,6 +21,7 @@ from torch_geometric.nn import GATConv, HeteroConv, HGTConv, SAGEConv
 from gnn.data import Relation
 
 ENCODERS = ("sage", "gat", "hgt")
+DEGREE_SKIP = 8
 
 
 def relation_key(relation: Relation) -> str:
@@ -76,13 +77,20 @@ class GraphLinkModel(nn.Module):
         hidden: int = 64,
         layers: int = 2,
         dropout: float = 0.1,
+        degree_dims: dict[str, int] | None = None,
     ) -> None:
+        """`degree_dims`: how many trailing input columns of each node type are log-degrees; they reach the
+        decoder directly (`DEGREE_SKIP` wide), so its bias can weigh a node's popularity as the degree prior
+        does and the message passing only has to learn what popularity does not explain."""
         super().__init__()
         if encoder not in ENCODERS:
             raise ValueError(f"unknown encoder {encoder!r}; choose one of {', '.join(ENCODERS)}")
         self.encoder_name = encoder
         self.dropout = dropout
         self.project = nn.ModuleDict({t: nn.Linear(in_dims[t], hidden) for t in node_types})
+        self.degree_dims = {t: (degree_dims or {}).get(t, 0) for t in node_types}
+        self.skip = skip = DEGREE_SKIP if any(self.degree_dims.values()) else 0
+        self.degree_skip = nn.ModuleDict({t: nn.Linear(max(n, 1), skip) for t, n in self.degree_dims.items()})
         self.convs = nn.ModuleList()
         for _ in range(layers):
             if encoder == "hgt":
@@ -93,7 +101,7 @@ class GraphLinkModel(nn.Module):
                 )
             else:
                 self.convs.append(HeteroConv({r: SAGEConv((-1, -1), hidden) for r in edge_types}, aggr="sum"))
-        self.decoder = DistMult(targets, hidden)
+        self.decoder = DistMult(targets, hidden + skip)
 
     def encode(self, x: dict[str, Tensor], edge_index: dict[Relation, Tensor]) -> dict[str, Tensor]:
         """Pre-activation residual layers: each adds its messages to the node's own projection.
@@ -108,7 +116,13 @@ class GraphLinkModel(nn.Module):
             out = conv(h, edge_index)
             # A node type that receives no messages keeps its representation.
             z = {t: z[t] + out[t] if t in out else z[t] for t in z}
-        return z
+        if not self.skip:
+            return z
+        return {t: torch.cat([v, self.degree_skip[t](self._degrees(x[t], t))], dim=-1) for t, v in z.items()}
+
+    def _degrees(self, features: Tensor, node_type: str) -> Tensor:
+        count = self.degree_dims[node_type]
+        return features[:, -count:] if count else features.new_zeros((features.shape[0], 1))
 
 
 class ShallowLinkModel(nn.Module):

@@ -17,10 +17,11 @@ import torch
 
 from cdss.errors import GraphModelError
 from gnn.checkpoint import ids_digest, load_checkpoint, model_version
-from gnn.data import DIAGNOSIS, NODE_TYPES, TARGETS, TREATMENT, GraphExport
+from gnn.data import DIAGNOSIS, NODE_TYPES, TARGETS, TREATMENT, GraphExport, cached_export
 from gnn.model import relation_key
 from gnn.splits import Split, full_split
 from gnn.train import TrainConfig, build_model, embeddings, graph_tensors
+from kg.store import GraphStore
 
 
 class GnnLinkScorer:
@@ -52,10 +53,26 @@ class GnnLinkScorer:
 
     @classmethod
     def load(cls, path: Path, export: GraphExport) -> GnnLinkScorer:
-        """From a checkpoint; refused when it was made for another graph."""
+        """From a checkpoint; refused when it was made for another graph or other node features."""
         checkpoint = load_checkpoint(path, graph_version=export.graph_version)
+        return cls._from_checkpoint(checkpoint, export)
+
+    @classmethod
+    def from_store(cls, path: Path, store: GraphStore, folder: Path) -> GnnLinkScorer:
+        """From a checkpoint, with the graph exported (or read from `folder`) the way the model was trained."""
+        checkpoint = load_checkpoint(path, graph_version=store.graph_version)
+        export = cached_export(store, folder, text=bool(checkpoint.get("text_features", False)))
+        return cls._from_checkpoint(checkpoint, export)
+
+    @classmethod
+    def _from_checkpoint(cls, checkpoint: dict, export: GraphExport) -> GnnLinkScorer:
         if checkpoint["ids_digest"] != ids_digest(export):
             raise GraphModelError("the GNN checkpoint does not match this graph's nodes: retrain with `cdss gnn train`")
+        if bool(checkpoint.get("text_features", False)) != export.text:
+            raise GraphModelError(
+                f"the GNN checkpoint was trained {'with' if checkpoint.get('text_features') else 'without'} name "
+                "embeddings and the graph export given is not: export it the same way (`GnnLinkScorer.from_store`)"
+            )
         config = TrainConfig(**checkpoint["config"])
         tensors = graph_tensors(export, full_split(export), torch.device("cpu"))
         model = build_model(export, tensors, config)
@@ -101,6 +118,16 @@ class GnnLinkScorer:
             return None
         product = (self.z["drug"] * self.weight[TREATMENT]) @ self.z["disease"][disease]
         return product + self.bias[(TREATMENT, "head")] + self.bias[(TREATMENT, "tail")][disease]
+
+    def top_findings(self, disease_id: str, *, limit: int = 10) -> list[tuple[str, float]]:
+        """The findings the model scores highest for a disease, with their probabilities (biases included)."""
+        disease = self.index["disease"].get(disease_id)
+        if disease is None:
+            return []
+        logits = (self.z["finding"] * self.weight[DIAGNOSIS]) @ self.z["disease"][disease]
+        logits = logits + self.bias[(DIAGNOSIS, "tail")] + self.bias[(DIAGNOSIS, "head")][disease]
+        best = np.argsort(-logits, kind="stable")[:limit]
+        return [(self.ids["finding"][i], float(1 / (1 + np.exp(-logits[i])))) for i in best]
 
     def top_drugs(self, disease_id: str, *, limit: int = 10) -> list[tuple[str, float]]:
         """The drugs the model scores highest for a disease (hypotheses, not curated indications)."""

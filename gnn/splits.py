@@ -6,8 +6,8 @@
   TREATS, an exclusion beside a held-out finding) is removed with it.
 - `disease_holdout_split`: zero-shot, as in TxGNN. Some diseases are held
   out; every HAS_FINDING, EXCLUDES_FINDING, TREATS and PALLIATES edge of
-  theirs is hidden, leaving their names and IS_A edges. Test edges are all
-  their target edges.
+  theirs is hidden, leaving their names, IS_A edges and genes. Test edges
+  are all their target edges.
 - `external_split`: Rephetio's external validation. Treatments train on
   PharmacotherapyDB alone; the test set is the DrugCentral and LabeledIn
   indications PharmacotherapyDB does not have.
@@ -21,6 +21,7 @@ import numpy as np
 
 from gnn.data import (
     DIAGNOSIS,
+    DISEASE_RELATIONS,
     HIERARCHY,
     NON_INDICATIONS,
     PALLIATION,
@@ -49,14 +50,14 @@ class Split:
 
 
 def message_edges(export: GraphExport) -> dict[Relation, np.ndarray]:
-    return {r: export.edges[r] for r in [*RELATIONS.values(), *HIERARCHY.values()]}
+    return {r: export.edges[r] for r in [*RELATIONS, *HIERARCHY.values()]}
 
 
 def _pair_keys(edges: np.ndarray) -> np.ndarray:
     return edges[0].astype(np.int64) * (1 << 32) + edges[1]
 
 
-def _drop_pairs(edges: dict[Relation, np.ndarray], held: dict[Relation, np.ndarray]) -> dict[Relation, np.ndarray]:
+def drop_pairs(edges: dict[Relation, np.ndarray], held: dict[Relation, np.ndarray]) -> dict[Relation, np.ndarray]:
     """Remove, from every relation between the same node types, edges joining a held-out pair."""
     out = dict(edges)
     for relation, pairs in held.items():
@@ -88,7 +89,7 @@ def random_edge_split(export: GraphExport, *, seed: int = 0, valid: float = 0.1,
         tst[relation] = edges[:, np.sort(order[n_valid : n_valid + n_test])]
         train[relation] = edges[:, np.sort(order[n_valid + n_test :])]
     held = {r: np.hstack([val[r], tst[r]]) for r in TARGETS}
-    message = _drop_pairs(message_edges(export), held)
+    message = drop_pairs(message_edges(export), held)
     return Split("random edges", message, train, val, tst, {r: export.edges[r] for r in TARGETS})
 
 
@@ -111,7 +112,7 @@ def held_links_split(
         val[relation] = rest[:, np.sort(order[:n_valid])]
         train[relation] = rest[:, np.sort(order[n_valid:])]
     hidden = {r: np.hstack([held[r], val[r]]) for r in TARGETS}
-    message = _drop_pairs(message_edges(export), hidden)
+    message = drop_pairs(message_edges(export), hidden)
     return Split("held links", message, train, val, held, {r: export.edges[r] for r in TARGETS})
 
 
@@ -134,7 +135,7 @@ def disease_holdout_split(export: GraphExport, *, seed: int = 0, valid: float = 
         tst[relation] = edges[:, np.isin(diseases, list(test_diseases))]
         train[relation] = edges[:, ~np.isin(diseases, held_out)]
     message = message_edges(export)
-    for relation in RELATIONS.values():
+    for relation in DISEASE_RELATIONS:
         message[relation] = message[relation][:, ~np.isin(disease_of(relation), held_out)]
     notes = {"valid_diseases": len(valid_diseases), "test_diseases": len(test_diseases)}
     return Split("held-out diseases", message, train, val, tst, {r: export.edges[r] for r in TARGETS}, notes)
@@ -165,7 +166,7 @@ def external_split(export: GraphExport, *, seed: int = 0, valid: float = 0.1) ->
     message = message_edges(export)
     message[TREATMENT] = train[TREATMENT]
     message[PALLIATION] = _palliates_from(export, TRAINING_SOURCE)
-    message = _drop_pairs(message, {r: val[r] for r in TARGETS})
+    message = drop_pairs(message, {r: val[r] for r in TARGETS})
     known = {TREATMENT: treats, DIAGNOSIS: findings}
     notes = {"training_treats": int(in_training.sum()), "external_treats": int(external.sum())}
     return Split("external validation", message, train, val, tst, known, notes)

@@ -1,4 +1,16 @@
-"""Training link models: full-batch, fresh type-constrained negatives every epoch, early stopping.
+"""Training link models: full-batch or mini-batch, fresh type-constrained negatives every epoch, early stopping.
+
+Each epoch scores links the encoder did not pass messages over (`supervised_edges`):
+a share of the training links at random, and every link of a share of the training
+diseases, which the model then meets as it will meet a disease it has never seen
+linked (no degree, no neighbours of that relation). Scoring the very links it just
+passed messages over teaches a model to look for the link itself, which a held-out
+link never offers.
+
+With `batch_size` set, each epoch's scored links are cut into mini-batches, each scored on the
+subgraph sampled around its links from that epoch's message-passing graph (`gnn.minibatch`), so the
+encoder never holds the whole graph; the scored links stay out of the graph it samples from.
+Validation still encodes the whole graph.
 
 Runs on CUDA when there is one (with mixed precision) and on the CPU otherwise.
 Seeds are fixed; the epoch with the best validation AUROC is kept.
@@ -17,9 +29,9 @@ from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
 from cdss.progress import progress
-from gnn.data import NODE_TYPES, TARGETS, GraphExport, Relation, node_features, reverse
+from gnn.data import NODE_TYPES, TARGETS, GraphExport, Relation, disease_side, node_features, reverse
 from gnn.model import GraphLinkModel, ShallowLinkModel
-from gnn.splits import Split
+from gnn.splits import Split, drop_pairs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +47,26 @@ class TrainConfig:
     seed: int = 0
     max_seconds: float | None = None
     """Stop after this much wall time even if validation still improves (for slow encoders on a CPU)."""
+    supervised_share: float = 0.3
+    """Share of training links scored each epoch without being passed messages over (0: score every
+    training link with all of them in the graph, as before)."""
+    unseen_disease_share: float = 0.3
+    """Share of training diseases each epoch whose every link is scored unseen."""
+    degree_skip: bool = True
+    """Pass each node's log-degrees straight to the decoder as well (`GraphLinkModel`'s `degree_dims`)."""
+    batch_size: int | None = None
+    """Positive links of the largest target relation per mini-batch, each with its negative (None: full
+    batch). Mini-batches let the method scale past one device's memory."""
+    fanout: tuple[int, ...] = (10, 5)
+    """Mini-batches only: neighbours sampled per node, relation and hop (-1: all); one entry per hop."""
+
+    def __post_init__(self) -> None:
+        # A config read back from JSON (checkpoints, reports) holds the fanout as a list.
+        object.__setattr__(self, "fanout", tuple(int(k) for k in self.fanout))
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1 or None, got {self.batch_size}")
+        if not self.fanout or any(k < -1 for k in self.fanout):
+            raise ValueError(f"fanout must list one count of at least -1 per hop, got {list(self.fanout)}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,28 +106,50 @@ def pick_device(prefer: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def hetero_data(export: GraphExport, split: Split) -> HeteroData:
-    """The split's message-passing graph as PyG `HeteroData`: node features, every relation and its reverse."""
+def hetero_data(export: GraphExport, message_passing: dict[Relation, np.ndarray]) -> HeteroData:
+    """A message-passing graph as PyG `HeteroData`: node features, every relation and its reverse."""
     data = HeteroData()
-    features = node_features(export, split.message_passing)
+    features = node_features(export, message_passing)
     for node_type in NODE_TYPES:
         data[node_type].x = torch.from_numpy(features[node_type])
-    for relation, edges in sorted(split.message_passing.items()):
+    for relation, edges in sorted(message_passing.items()):
         forward = torch.from_numpy(edges)
         data[relation].edge_index = forward
         data[reverse(relation)].edge_index = forward.flip(0)
     return data
 
 
-def graph_tensors(export: GraphExport, split: Split, device: torch.device) -> GraphTensors:
-    data = hetero_data(export, split).to(device)
+def graph_tensors(
+    export: GraphExport,
+    split: Split,
+    device: torch.device,
+    *,
+    message_passing: dict[Relation, np.ndarray] | None = None,
+) -> GraphTensors:
+    """What a model sees of the split: its message-passing edges, or the given subset of them."""
+    data = hetero_data(export, split.message_passing if message_passing is None else message_passing).to(device)
     return GraphTensors(dict(data.x_dict), dict(data.edge_index_dict))
+
+
+def supervised_edges(
+    export: GraphExport, split: Split, config: TrainConfig, rng: np.random.Generator
+) -> tuple[dict[Relation, np.ndarray], dict[Relation, np.ndarray]]:
+    """One epoch's (message-passing edges, links to score): the scored links and every edge beside them
+    are taken out of the graph the encoder sees (`drop_pairs`)."""
+    unseen = rng.random(export.count("disease")) < config.unseen_disease_share
+    scored = {}
+    for relation in TARGETS:
+        edges = split.train[relation]
+        pick = unseen[edges[disease_side(relation)]] | (rng.random(edges.shape[1]) < config.supervised_share)
+        scored[relation] = edges[:, pick]
+    return drop_pairs(split.message_passing, scored), scored
 
 
 def build_model(export: GraphExport, tensors: GraphTensors, config: TrainConfig) -> nn.Module:
     if config.encoder == "shallow":
         counts = {t: export.count(t) for t in NODE_TYPES}
         return ShallowLinkModel(counts=counts, targets=list(TARGETS), hidden=config.hidden)
+    degree_dims = {t: tensors.in_dims[t] - export.base_features[t].shape[1] for t in NODE_TYPES}
     return GraphLinkModel(
         node_types=list(NODE_TYPES),
         edge_types=sorted(tensors.edge_index),
@@ -105,6 +159,7 @@ def build_model(export: GraphExport, tensors: GraphTensors, config: TrainConfig)
         hidden=config.hidden,
         layers=config.layers,
         dropout=config.dropout,
+        degree_dims=degree_dims if config.degree_skip else None,
     )
 
 
@@ -145,6 +200,80 @@ def validation_auroc(
     return out
 
 
+@dataclass(slots=True)
+class _Stepper:
+    """One optimiser step: the loss under autocast, scaled gradients (mixed precision on CUDA only)."""
+
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    device: torch.device
+
+    def step(self, loss_of: Callable[..., Tensor], *args) -> float:
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self.device.type == "cuda"):
+            loss = loss_of(*args)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return float(loss.detach())
+
+
+def _full_batch_loss(
+    model: nn.Module,
+    seen: GraphTensors,
+    scored: dict[Relation, Tensor],
+    export: GraphExport,
+    generator: torch.Generator,
+) -> Tensor:
+    z = model.encode(seen.x, seen.edge_index)
+    losses = []
+    for relation, positives in scored.items():
+        if positives.shape[1] == 0:
+            continue
+        negatives = corrupt(positives, _counts(export, relation), generator)
+        logits = torch.cat([model.decoder(z, relation, *positives), model.decoder(z, relation, *negatives)])
+        labels = torch.cat([torch.ones(positives.shape[1]), torch.zeros(negatives.shape[1])]).to(positives.device)
+        losses.append(nn.functional.binary_cross_entropy_with_logits(logits.float(), labels))
+    return torch.stack(losses).mean()
+
+
+def _batch_loss(model: nn.Module, batches: list[tuple[Relation, HeteroData]]) -> Tensor:
+    """Mean over relations of each batch's loss, every batch scored on its own sampled subgraph."""
+    losses = []
+    for relation, batch in batches:
+        z = model.encode(batch.x_dict, batch.edge_index_dict)
+        if model.encoder_name == "shallow":  # free embeddings of every node: pick the batch's rows
+            z = {t: z[t][batch[t].n_id] for t in z}
+        logits = model.decoder(z, relation, *batch[relation].edge_label_index)
+        losses.append(nn.functional.binary_cross_entropy_with_logits(logits.float(), batch[relation].edge_label))
+    return torch.stack(losses).mean()
+
+
+def _minibatch_epoch(
+    model: nn.Module,
+    stepper: _Stepper,
+    data: HeteroData,
+    scored: dict[Relation, np.ndarray],
+    export: GraphExport,
+    config: TrainConfig,
+    *,
+    epoch: int,
+) -> float:
+    """One optimiser step per batch pair (`paired_batches`); the mean loss of the epoch's steps."""
+    from gnn.minibatch import paired_batches
+
+    generator = torch.Generator().manual_seed(config.seed + epoch)
+    positives = {r: torch.from_numpy(e) for r, e in scored.items()}
+    negatives = {r: corrupt(p, _counts(export, r), generator) for r, p in positives.items()}
+    steps = paired_batches(
+        data, positives, negatives, batch_size=config.batch_size, fanout=config.fanout, seed=config.seed + epoch
+    )
+    losses = []
+    for batches in steps:
+        losses.append(stepper.step(_batch_loss, model, [(r, b.to(stepper.device)) for r, b in batches]))
+    return float(np.mean(losses)) if losses else 0.0
+
+
 def train_link_model(
     export: GraphExport,
     split: Split,
@@ -168,35 +297,34 @@ def train_link_model(
     with torch.no_grad():
         model.encode(tensors.x, tensors.edge_index)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    use_amp = device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    stepper = _Stepper(optimizer, torch.amp.GradScaler("cuda", enabled=device.type == "cuda"), device)
     generator = torch.Generator(device=device).manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    inductive = config.supervised_share > 0 or config.unseen_disease_share > 0
+    if config.batch_size is not None:
+        from gnn.minibatch import sampler_backend
+
+        log(f"mini-batches of {config.batch_size} links, fanout {list(config.fanout)}, sampled by {sampler_backend()}")
     result = TrainResult(model=model, config=config, device=str(device))
     best_state: dict[str, Tensor] | None = None
     stale = 0
     epochs = range(1, config.max_epochs + 1)
     for epoch in progress(epochs, desc=f"training {config.encoder}", enabled=show_progress, unit="epoch"):
         model.train()
-        optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
-            z = model.encode(tensors.x, tensors.edge_index)
-            losses = []
-            for relation, positives in train.items():
-                if positives.shape[1] == 0:
-                    continue
-                negatives = corrupt(positives, _counts(export, relation), generator)
-                logits = torch.cat([model.decoder(z, relation, *positives), model.decoder(z, relation, *negatives)])
-                labels = torch.cat([torch.ones(positives.shape[1]), torch.zeros(negatives.shape[1])]).to(device)
-                losses.append(nn.functional.binary_cross_entropy_with_logits(logits.float(), labels))
-            loss = torch.stack(losses).mean()
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
+        message, links = (split.message_passing, split.train)
+        if inductive:
+            message, links = supervised_edges(export, split, config, rng)
+        if config.batch_size is not None:
+            loss = _minibatch_epoch(model, stepper, hetero_data(export, message), links, export, config, epoch=epoch)
+        else:
+            seen = graph_tensors(export, split, device, message_passing=message) if inductive else tensors
+            scored = {r: torch.from_numpy(e).to(device) for r, e in links.items()} if inductive else train
+            loss = stepper.step(_full_batch_loss, model, seen, scored, export, generator)
         aurocs = validation_auroc(model, embeddings(model, tensors), valid, valid_negatives)
         mean_auroc = float(np.mean(list(aurocs.values()))) if aurocs else 0.0
         row = {
             "epoch": epoch,
-            "loss": round(float(loss.detach()), 5),
+            "loss": round(loss, 5),
             "valid_auroc": round(mean_auroc, 5),
             **{f"valid_auroc_{r[1]}": round(v, 5) for r, v in aurocs.items()},
             "seconds": round(time.perf_counter() - started, 2),

@@ -130,12 +130,15 @@ class RankingConfig:
     negatives: bool = True
     """Use absent findings and curated exclusions (off: for ablation)."""
     predicted_links: PredictionPolicy = PredictionPolicy()
-    """Off by default: see `cdss gnn compare`."""
+    """Off by default: with the link model trained on graph e69efb30, adding up to 5 predicted findings at
+    p >= 0.9 to diseases with at most 10 curated ones left the 4,590 phenopackets where they were (top-10
+    0.5606 -> 0.5599, MRR 0.4391 -> 0.4392; `cdss eval cases --methods cdss,cdss+predicted`) and the
+    simulated partial-knowledge cases too (top-10 0.700 -> 0.707, MRR 0.494 -> 0.492; `cdss gnn compare`)."""
     learned_weight: float = 0.0
     """Weight of the GNN's diagnosis log-odds when a link model is attached. Off by default: on the same
     simulated cases with 30% of their diseases' annotations hidden from both, adding them at 0.25, 0.5 or 1
-    lowered top-10 from 0.660 to 0.577, 0.477 and 0.330 (`cdss gnn compare`). Learned treatment scores and
-    hypotheses stay on: they ranked hidden indications better than the degree prior (hits@10 0.173 vs 0.137)."""
+    lowered top-10 from 0.700 to 0.667, 0.587 and 0.457 (`cdss gnn compare`, graph e69efb30). Learned
+    treatment scores and hypotheses stay on (see the README's GNN section for what they are worth)."""
 
     @property
     def version(self) -> str:

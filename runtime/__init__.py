@@ -83,10 +83,9 @@ def load_link_scorer(store: GraphStore, settings: Settings) -> LinkScorer | None
     if not settings.gnn_model.is_file():
         return None
     try:
-        from gnn.data import cached_export
         from gnn.score import GnnLinkScorer
 
-        return GnnLinkScorer.load(settings.gnn_model, cached_export(store, settings.data_dir / "gnn"))
+        return GnnLinkScorer.from_store(settings.gnn_model, store, settings.data_dir / "gnn")
     except (ConfigError, GraphModelError, ImportError) as error:
         log.warning("ranking without learned link scores: %s", error)
         return None

@@ -2,7 +2,8 @@
 
 Three disease families, each with its own pool of findings and its own drugs:
 a disease has most findings of its family's pool, and its family's drugs
-treat it. Families share one IS_A parent disease. Held-out links can be
+treat it. Each family has genes its diseases are associated with and its
+drugs target, and one pharmacologic class. Families share one IS_A parent disease. Held-out links can be
 recovered from the structure, so a working model scores them high quickly.
 Names are random letters: distinct, as real names are, but they say nothing
 about a node's family, so only the structure can be learned.
@@ -24,6 +25,7 @@ FAMILIES = 5
 DISEASES_PER_FAMILY = 16
 FINDINGS_PER_FAMILY = 10
 DRUGS_PER_FAMILY = 5
+GENES_PER_FAMILY = 3
 
 
 def _name(rng: np.random.Generator) -> str:
@@ -41,10 +43,18 @@ def write_gnn_graph(path: Path, *, seed: int = 0, version: str = "gnn-test") -> 
         nodes += [Concept(f, NodeLabel.FINDING, _name(rng), sources=("hpo",)) for f in findings]
         drugs = [f"DRUGBANK:DB{family:02d}{i:03d}" for i in range(DRUGS_PER_FAMILY)]
         nodes += [Concept(d, NodeLabel.DRUG, _name(rng)) for d in drugs]
+        genes = [f"NCBIGene:{family}{i:04d}" for i in range(GENES_PER_FAMILY)]
+        nodes += [Concept(g, NodeLabel.GENE, _name(rng).upper(), sources=("hpo_genes",)) for g in genes]
+        drug_class = f"NDFRT:N{family:09d}"
+        nodes.append(Concept(drug_class, NodeLabel.PHARMACOLOGIC_CLASS, _name(rng), attributes={"class_type": "EPC"}))
+        for drug in drugs:
+            edges.append(Edge(EdgeType.IN_CLASS, drug, drug_class, DC))
+            edges.append(Edge(EdgeType.TARGETS, drug, genes[int(rng.integers(GENES_PER_FAMILY))], DC))
         for i in range(DISEASES_PER_FAMILY):
             disease = f"OMIM:{family}{i:05d}"
             nodes.append(Concept(disease, NodeLabel.DISEASE, _name(rng), sources=("hpo",)))
             edges.append(Edge(EdgeType.IS_A, disease, parent, HPO))
+            edges.append(Edge(EdgeType.ASSOCIATED_WITH, disease, genes[i % GENES_PER_FAMILY], HPO))
             for finding in findings:
                 if rng.random() < 0.8:
                     edges.append(Edge(EdgeType.HAS_FINDING, disease, finding, HPO, {"frequency": 0.5}))

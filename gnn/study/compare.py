@@ -8,8 +8,10 @@ The experiment makes the gap measurable:
 2. A share of each of their diseases' annotations is hidden from the
    ranking engine's knowledge *and* from the GNN's training graph, so some of
    each patient's findings are unknown to both, as in real incomplete data.
-3. The same cases are ranked by the likelihood model alone and with the
-   learned log-odds added at several weights; full knowledge is the ceiling.
+3. The same cases are ranked by the likelihood model alone, with the
+   learned log-odds added at several weights, and with predicted links added
+   to sparsely annotated diseases (`ranking.predicted_links`) under several
+   policies; full knowledge is the ceiling.
 
 For treatments, one indication per disease is hidden the same way. The
 curated-only engine cannot propose a hidden indication at all; the question is
@@ -30,15 +32,28 @@ from gnn.score import GnnLinkScorer
 from gnn.splits import held_links_split
 from gnn.train import DEFAULT_TRAINING, TrainConfig, train_link_model
 from kg.store import GraphStore
-from ranking.config import RankingConfig
+from ranking.config import PredictionPolicy, RankingConfig
 from ranking.diagnosis import score_observations
 from ranking.knowledge import Knowledge, build_knowledge
 from ranking.likelihood import LikelihoodModel
+from ranking.predicted_links import sparse_profile_links, with_predicted_links
 from ranking.study.evaluate import HEADLINE, metrics
 from ranking.study.simulate import SimulatedCase, Simulator
 
 WEIGHTS = (0.25, 0.5, 1.0)
+POLICIES = (
+    PredictionPolicy(max_annotations=5, per_disease=5, min_probability=0.9, frequency=0.25),
+    PredictionPolicy(max_annotations=10, per_disease=5, min_probability=0.9, frequency=0.25),
+    PredictionPolicy(max_annotations=10, per_disease=10, min_probability=0.8, frequency=0.5),
+)
 HITS = (5, 10)
+
+
+def policy_name(policy: PredictionPolicy) -> str:
+    return (
+        f"partial + predicted links (<= {policy.max_annotations} curated, {policy.per_disease} at p >= "
+        f"{policy.min_probability:g}, frequency x{policy.frequency:g})"
+    )
 
 
 def hidden_annotations(
@@ -83,10 +98,17 @@ def diagnosis_comparison(
     partial: LikelihoodModel,
     scorer: GnnLinkScorer,
     weights: Sequence[float] = WEIGHTS,
+    policies: Sequence[PredictionPolicy] = POLICIES,
     show_progress: bool | None = None,
 ) -> dict:
     ranks: dict[str, list[int]] = {"full knowledge": [], "partial knowledge": []}
     ranks |= {f"partial + GNN x{w:g}": [] for w in weights}
+    predicted = {}
+    for policy in policies:
+        links = sparse_profile_links(partial.k, scorer, policy)
+        knowledge = with_predicted_links(partial.k, links, frequency=policy.frequency, model=scorer.version)
+        predicted[policy_name(policy)] = (LikelihoodModel(knowledge, partial.config), len(links))
+        ranks[policy_name(policy)] = []
     full_ids = full.k.disease_ids
     for case in progress(cases, desc="ranking cases", enabled=show_progress, unit="case"):
         ranks["full knowledge"].append(_rank_with(score_observations(full, case.observations).total, case.disease))
@@ -97,7 +119,12 @@ def diagnosis_comparison(
         learned = scorer.finding_log_odds(present, partial.k.disease_ids).sum(axis=0)
         for w in weights:
             ranks[f"partial + GNN x{w:g}"].append(_rank_with(base + w * learned, truth))
-    return {name: metrics(cases, values) for name, values in ranks.items()}
+        for name, (model, _) in predicted.items():
+            ranks[name].append(_rank_with(score_observations(model, case.observations).total, truth))
+    out = {name: metrics(cases, values) for name, values in ranks.items()}
+    for name, (_, count) in predicted.items():
+        out[name]["predicted_links"] = count
+    return out
 
 
 def treatment_comparison(

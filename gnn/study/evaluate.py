@@ -20,16 +20,11 @@ import torch
 from scipy import sparse
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from gnn.data import NODE_TYPES, TARGETS, TREATMENT, GraphExport, Relation
+from gnn.data import DRUG_CLASS, DRUG_TARGET, NODE_TYPES, TARGETS, TREATMENT, GraphExport, Relation, disease_side
 from gnn.splits import Split
 
 RANKED_EDGES = 1000
 """Test edges per relation that get a filtered rank (all of them when fewer)."""
-
-
-def disease_side(relation: Relation) -> int:
-    """0 when the disease is the head of the relation, 1 when it is the tail."""
-    return 0 if relation[0] == "disease" else 1
 
 
 class Scorer:
@@ -205,6 +200,29 @@ def link_metrics(
     return out
 
 
+def repurposing_ranks(export: GraphExport, scorer: Scorer, split: Split) -> dict:
+    """For each disease with test indications, where its true drugs rank among every drug (its other known
+    drugs filtered out), averaged over diseases so that a disease with many drugs counts once."""
+    test, known = split.test[TREATMENT], split.known[TREATMENT]
+    if test.shape[1] == 0:
+        return {}
+    ranks = filtered_ranks(scorer, TREATMENT, test, known, limit=test.shape[1], seed=0)
+    by_disease: dict[int, list[float]] = {}
+    for disease, rank in zip(test[1].tolist(), ranks.tolist(), strict=True):
+        by_disease.setdefault(disease, []).append(rank)
+    drugs = export.count("drug")
+    groups = list(by_disease.values())
+    best = np.array([min(r) for r in by_disease.values()])
+    return {
+        "diseases": len(by_disease),
+        "candidate_drugs": drugs,
+        "median_rank": round(float(np.median([np.median(r) for r in by_disease.values()])), 1),
+        "mean_percentile": round(float(np.mean([np.mean(1 - (np.array(r) - 1) / drugs) for r in groups])), 4),
+        "mrr": round(float(np.mean([np.mean(1 / np.array(r)) for r in by_disease.values()])), 4),
+        **{f"hits@{k}": round(float((best <= k).mean()), 4) for k in (10, 100)},
+    }
+
+
 def uniform_pairs(export: GraphExport, relation: Relation, count: int, known: np.ndarray, seed: int) -> np.ndarray:
     """Random pairs of the relation's node types that are not known edges."""
     rng = np.random.default_rng(seed)
@@ -214,18 +232,37 @@ def uniform_pairs(export: GraphExport, relation: Relation, count: int, known: np
     return pairs[:, ~np.isin(_keys(pairs), _keys(known))]
 
 
+def comparable_pairs(export: GraphExport, count: int, known: np.ndarray, seed: int) -> np.ndarray:
+    """Random pairs in Rephetio's frame: drugs with a known target or class, diseases with a known indication.
+
+    Most of the graph's drugs are dictionary entries nobody indexed and most of its diseases are rare ones
+    with no drug at all; a uniformly random pair is easy to tell from an indication by that alone.
+    """
+    rng = np.random.default_rng([seed, 41])
+    described = np.union1d(export.edges[DRUG_TARGET][0], export.edges[DRUG_CLASS][0])
+    treatable = np.unique(known[1])
+    if not described.size or not treatable.size:
+        return np.zeros((2, 0), np.int64)
+    pairs = np.vstack([rng.choice(described, count), rng.choice(treatable, count)])
+    return pairs[:, ~np.isin(_keys(pairs), _keys(known))]
+
+
 def external_metrics(export: GraphExport, scorers: list[Scorer], split: Split, *, seed: int = 0) -> dict[str, dict]:
-    """AUROC of the external indications against uniformly random drug-disease pairs, and against the
-    same diseases with random drugs."""
+    """AUROC of the external indications against uniformly random drug-disease pairs, against random pairs
+    among indexed drugs and treatable diseases, and against the same diseases with random drugs."""
     positives = split.test[TREATMENT]
     known = split.known[TREATMENT]
     uniform = uniform_pairs(export, TREATMENT, positives.shape[1] * 2, known, seed)[:, : positives.shape[1]]
+    comparable = comparable_pairs(export, positives.shape[1] * 2, known, seed)[:, : positives.shape[1]]
     same_disease = negatives_for(export, TREATMENT, positives, known, np.random.default_rng(seed))
     out = {}
     for scorer in scorers:
         pos = scorer.pairs(TREATMENT, positives)
         out[scorer.name] = {
             "vs_random_pairs": auc_scores(pos, scorer.pairs(TREATMENT, uniform)),
+            "vs_random_pairs_indexed_drugs_treatable_diseases": (
+                auc_scores(pos, scorer.pairs(TREATMENT, comparable)) if comparable.size else None
+            ),
             "vs_random_drugs_same_disease": auc_scores(pos, scorer.pairs(TREATMENT, same_disease)),
         }
     out["test_pairs"] = int(positives.shape[1])

@@ -31,6 +31,7 @@ from gnn.study.evaluate import (
     external_metrics,
     hard_negative_report,
     link_metrics,
+    repurposing_ranks,
 )
 from gnn.train import DEFAULT_TRAINING, TrainConfig, TrainResult, embeddings, train_link_model
 
@@ -108,8 +109,9 @@ def evaluate_all(
     report["encoders"] = {name: _summary(result) for name, (result, _) in trained.items()}
     chosen = max(trained, key=lambda name: trained[name][0].best_auroc)
     report["chosen_encoder"] = chosen
+    shallow_config = replace(config, encoder="shallow", max_seconds=encoder_seconds)
     shallow, shallow_tensors = train_link_model(
-        export, random_split, replace(config, encoder="shallow"), show_progress=show_progress, log=log
+        export, random_split, shallow_config, show_progress=show_progress, log=log
     )
     curves["random / shallow"] = shallow
     scorers = [_model_scorer(f"GNN ({name})", *trained[name]) for name in encoders]
@@ -128,19 +130,38 @@ def evaluate_all(
         _train_each, export, encoders, config, encoder_seconds, curves, show_progress=show_progress, log=log
     )
     scorers = train_each(held, "held-out")
-    shallow, shallow_tensors = train_link_model(
-        export, held, replace(config, encoder="shallow"), show_progress=show_progress, log=log
-    )
+    shallow, shallow_tensors = train_link_model(export, held, shallow_config, show_progress=show_progress, log=log)
     scorers += [_model_scorer("DistMult (no message passing)", shallow, shallow_tensors), *_baselines(export, held)]
     report["held_out_diseases"] = evaluate_scorers(export, held, scorers, seed=config.seed, log=log)
+    report["held_out_repurposing"] = {s.name: repurposing_ranks(export, s, held) for s in scorers}
 
     external = external_split(export, seed=config.seed)
     report["splits"]["external"] = _split_sizes(external)
     scorers = train_each(external, "external")
     report["external_validation"] = external_metrics(export, [*scorers, DegreeScorer(export, external.train)], external)
     report["external_validation"]["filtered"] = {s.name: link_metrics(export, s, external) for s in scorers}
+    report["external"] = external_headline(report["external_validation"], f"GNN ({chosen})")
+    report["external_validation"]["repurposing"] = {
+        s.name: repurposing_ranks(export, s, external) for s in [*scorers, DegreeScorer(export, external.train)]
+    }
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report, curves
+
+
+def external_headline(validation: dict, method: str) -> dict:
+    """The external-validation figures one looks for first: the chosen model's and the degree prior's."""
+
+    def figures(name: str) -> dict:
+        values = validation[name]
+        comparable = values.get("vs_random_pairs_indexed_drugs_treatable_diseases") or {}
+        return {
+            "auroc": values["vs_random_pairs"]["auroc"],
+            "auprc": values["vs_random_pairs"]["auprc"],
+            "auroc_indexed_drugs_treatable_diseases": comparable.get("auroc"),
+            "auroc_same_disease_random_drugs": values["vs_random_drugs_same_disease"]["auroc"],
+        }
+
+    return {"method": method, **figures(method), "degree_prior": figures("degree prior")}
 
 
 def _train_each(

@@ -206,3 +206,8 @@ def test_cli_eval_cases_writes_report_misses_and_plots(tmp_path, monkeypatch):
     assert (out / "cases_ranks.png").stat().st_size > 0 and (out / "cases_reliability.png").stat().st_size > 0
     bad = CliRunner().invoke(cli, [*args, "--methods", "cdss,oracle"])
     assert bad.exit_code != 0 and "oracle" in bad.output and "Traceback" not in bad.output
+    unparsed = CliRunner().invoke(cli, [*args, "--methods", "cdss+predicted", "--predicted-links", "10,5,high"])
+    assert unparsed.exit_code != 0 and "'10,5,high'" in unparsed.output
+    monkeypatch.setenv("CDSS_GNN_MODEL", str(tmp_path / "none.pt"))
+    untrained = CliRunner().invoke(cli, [*args, "--methods", "cdss+predicted"])
+    assert untrained.exit_code != 0 and "cdss gnn train" in untrained.output
