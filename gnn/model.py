@@ -90,7 +90,9 @@ class GraphLinkModel(nn.Module):
         self.project = nn.ModuleDict({t: nn.Linear(in_dims[t], hidden) for t in node_types})
         self.degree_dims = {t: (degree_dims or {}).get(t, 0) for t in node_types}
         self.skip = skip = DEGREE_SKIP if any(self.degree_dims.values()) else 0
-        self.degree_skip = nn.ModuleDict({t: nn.Linear(max(n, 1), skip) for t, n in self.degree_dims.items()})
+        self.degree_skip = nn.ModuleDict(
+            {t: nn.Linear(max(n, 1), skip) for t, n in self.degree_dims.items()} if skip else {}
+        )
         self.convs = nn.ModuleList()
         for _ in range(layers):
             if encoder == "hgt":

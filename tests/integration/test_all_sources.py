@@ -30,6 +30,7 @@ def test_every_source_is_used(full):
     assert report["skipped"] == []
     assert {s["name"] for s in report["sources"]} == {
         "hpo",
+        "hpo_genes",
         "disease_ontology",
         "symptom_ontology",
         "icd10cm",

@@ -54,7 +54,9 @@ def test_counts_meet_the_foundation_targets(built):
     assert stats.edges_by_type["EXCLUDES_FINDING"] == 711
     assert stats.has_finding_with_frequency >= 190_000
     assert stats.nodes_by_source["hpo"]["Disease"] == 12_687
-    assert {s["name"] for s in stats.sources} == {"hpo", "icd10cm", "drug_dictionary", "cdss_curated"}
+    assert stats.nodes_by_label["Gene"] >= 5_000
+    assert stats.edges_by_type["ASSOCIATED_WITH"] >= 250_000
+    assert {s["name"] for s in stats.sources} == {"hpo", "hpo_genes", "icd10cm", "drug_dictionary", "cdss_curated"}
 
 
 def test_missing_sources_are_named_with_how_to_get_them(built):
