@@ -12,6 +12,7 @@ from cdss.settings import load_settings
 STORE_HELP = "Graph store URL or file path (default: CDSS_STORE)."
 SUPERVISED_HELP = "Share of training links scored each epoch unseen by the encoder (0: all seen)."
 UNSEEN_HELP = "Share of training diseases each epoch whose links are all scored unseen."
+SHARE = click.FloatRange(0, 0.9)
 TEXT_HELP = "Add sentence embeddings of disease and finding names to the node features (all-MiniLM-L6-v2)."
 BATCH_HELP = "Train on mini-batches of this many links, each on its sampled subgraph (default: full batch)."
 FANOUT_HELP = "Mini-batches: neighbours sampled per node, relation and hop, comma-separated (-1: all)."
@@ -37,6 +38,29 @@ def _export(store_url: str | None, *, text: bool = False):
     return settings, cached_export(store, settings.data_dir / "gnn", text=text)
 
 
+def _training_options(command):
+    """The training options `train` and `eval` share (seed, links scored unseen, mini-batches)."""
+    options = (
+        click.option("--seed", default=0, show_default=True),
+        click.option("--supervised-share", default=0.3, show_default=True, type=SHARE, help=SUPERVISED_HELP),
+        click.option("--unseen-diseases", default=0.3, show_default=True, type=SHARE, help=UNSEEN_HELP),
+        click.option("--batch-size", type=click.IntRange(1), help=BATCH_HELP),
+        click.option("--fanout", default="10,5", show_default=True, callback=_fanout, help=FANOUT_HELP),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _train_config(training: dict, **fixed):
+    """A `TrainConfig` from the shared training options and a command's own settings."""
+    from gnn.train import TrainConfig
+
+    options = dict(training)
+    options["unseen_disease_share"] = options.pop("unseen_diseases")
+    return TrainConfig(**options, **fixed)
+
+
 @click.group()
 def gnn() -> None:
     """Graph neural network link scores (PyTorch Geometric)."""
@@ -50,11 +74,7 @@ def gnn() -> None:
 @click.option("--max-epochs", default=300, show_default=True, type=click.IntRange(1))
 @click.option("--patience", default=20, show_default=True, type=click.IntRange(1))
 @click.option("--hidden", default=64, show_default=True, type=click.IntRange(4))
-@click.option("--seed", default=0, show_default=True)
-@click.option("--supervised-share", default=0.3, show_default=True, type=click.FloatRange(0, 0.9), help=SUPERVISED_HELP)
-@click.option("--unseen-diseases", default=0.3, show_default=True, type=click.FloatRange(0, 0.9), help=UNSEEN_HELP)
-@click.option("--batch-size", type=click.IntRange(1), help=BATCH_HELP)
-@click.option("--fanout", default="10,5", show_default=True, callback=_fanout, help=FANOUT_HELP)
+@_training_options
 @click.option("--text-features", is_flag=True, help=TEXT_HELP)
 @click.option("--device", help="cpu or cuda (default: cuda when available).")
 @click.option("--store", "store_url", help=STORE_HELP)
@@ -64,32 +84,18 @@ def train_command(
     max_epochs: int,
     patience: int,
     hidden: int,
-    seed: int,
-    supervised_share: float,
-    unseen_diseases: float,
-    batch_size: int | None,
-    fanout: tuple[int, ...],
     text_features: bool,
     device: str | None,
     store_url: str | None,
+    **training,
 ) -> None:
     """Train the link model on the whole graph (5% of edges held back to stop early) and save it."""
     from gnn.study.experiments import train_deployed
-    from gnn.train import TrainConfig, pick_device
+    from gnn.train import pick_device
 
     settings, export = _export(store_url, text=text_features)
     target = out or settings.gnn_model
-    config = TrainConfig(
-        encoder=encoder,
-        max_epochs=max_epochs,
-        patience=patience,
-        hidden=hidden,
-        seed=seed,
-        supervised_share=supervised_share,
-        unseen_disease_share=unseen_diseases,
-        batch_size=batch_size,
-        fanout=fanout,
-    )
+    config = _train_config(training, encoder=encoder, max_epochs=max_epochs, patience=patience, hidden=hidden)
     chosen = pick_device(device)
     click.echo(f"training {encoder} on {chosen} for graph {export.graph_version}", err=True)
     checkpoint = train_deployed(
@@ -112,11 +118,7 @@ def train_command(
 @click.option("--encoders", default="sage,gat,hgt", show_default=True, help="Encoders to compare (comma-separated).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for the JSON and PNG.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--seed", default=0, show_default=True)
-@click.option("--supervised-share", default=0.3, show_default=True, type=click.FloatRange(0, 0.9), help=SUPERVISED_HELP)
-@click.option("--unseen-diseases", default=0.3, show_default=True, type=click.FloatRange(0, 0.9), help=UNSEEN_HELP)
-@click.option("--batch-size", type=click.IntRange(1), help=BATCH_HELP)
-@click.option("--fanout", default="10,5", show_default=True, callback=_fanout, help=FANOUT_HELP)
+@_training_options
 @click.option("--text-features", is_flag=True, help=TEXT_HELP)
 @click.option("--seconds", default=600.0, show_default=True, type=click.FloatRange(1), help="Budget per model.")
 @click.option("--store", "store_url", help=STORE_HELP)
@@ -124,19 +126,14 @@ def eval_command(
     encoders: str,
     out: Path | None,
     as_json: bool,
-    seed: int,
-    supervised_share: float,
-    unseen_diseases: float,
-    batch_size: int | None,
-    fanout: tuple[int, ...],
     text_features: bool,
     seconds: float,
     store_url: str | None,
+    **training,
 ) -> None:
     """Models against baselines on random-edge and held-out-disease splits, plus external validation."""
     from gnn.model import ENCODERS
     from gnn.study.experiments import evaluate_all, plot_curves
-    from gnn.train import TrainConfig
 
     names = [e.strip() for e in encoders.split(",") if e.strip()]
     unknown = [e for e in names if e not in ENCODERS]
@@ -146,13 +143,7 @@ def eval_command(
     report, curves = evaluate_all(
         export,
         encoders=names,
-        config=TrainConfig(
-            seed=seed,
-            supervised_share=supervised_share,
-            unseen_disease_share=unseen_diseases,
-            batch_size=batch_size,
-            fanout=fanout,
-        ),
+        config=_train_config(training),
         encoder_seconds=seconds,
         show_progress=settings.progress,
         log=lambda line: click.echo(line, err=True),

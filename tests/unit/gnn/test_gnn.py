@@ -357,3 +357,22 @@ def test_name_embeddings_extend_disease_and_finding_features_and_bind_the_checkp
         norms = np.linalg.norm(text.base_features[node_type][:, -extra:], axis=1)
         assert np.allclose(norms, 1.0, atol=1e-4)
     assert text.base_features["drug"].shape == export.base_features["drug"].shape
+
+
+def test_the_train_command_passes_its_training_options_into_the_checkpoint(graph, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    monkeypatch.setenv("CDSS_STORE", str(graph))
+    monkeypatch.setenv("CDSS_DATA_DIR", str(tmp_path))
+    out = tmp_path / "gnn.pt"
+    args = ["gnn", "train", "--out", str(out), "--max-epochs", "2", "--hidden", "8", "--seed", "3"]
+    extra = ["--unseen-diseases", "0.2", "--supervised-share", "0.4", "--batch-size", "64", "--fanout", "4,2"]
+    result = CliRunner().invoke(cli, [*args, *extra])
+    assert result.exit_code == 0, (result.output, result.exception)
+    config = load_checkpoint(out, graph_version=None)["config"]
+    assert (config["seed"], config["unseen_disease_share"], config["supervised_share"]) == (3, 0.2, 0.4)
+    assert (config["batch_size"], tuple(config["fanout"])) == (64, (4, 2))
+    bad = CliRunner().invoke(cli, [*args, "--fanout", "4,x"])
+    assert bad.exit_code != 0 and "4,x" in bad.output and "Traceback" not in bad.output
