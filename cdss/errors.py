@@ -154,3 +154,15 @@ class ImageInputError(InputError):
     """An uploaded image that cannot be used: not an image, corrupt, too large, or of the wrong modality."""
 
     code = "invalid_image"
+
+class AuditIntegrityError(CdssError):
+    """The API's audit log was changed after it was written: a line edited, removed, added or moved, or its head."""
+
+    code = "audit_integrity"
+    exit_status = 4
+
+    def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
+        super().__init__(f"audit log {path} is not intact: {reason}")
+        self.path = str(path)
+        self.line = line
+        self.reason = reason

@@ -43,6 +43,7 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from cli.audit import audit
     from cli.data import data
     from cli.evaluate import evaluate
     from cli.gnn import gnn
@@ -63,6 +64,7 @@ def _register() -> None:
     cli.add_command(image)
     cli.add_command(serve_command)
     cli.add_command(keys)
+    cli.add_command(audit)
 
 
 _register()
