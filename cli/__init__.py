@@ -45,6 +45,7 @@ def cli() -> None:
 def _register() -> None:
     from cli.audit import audit
     from cli.data import data
+    from cli.deid import deid_command, eval_deid_command
     from cli.evaluate import evaluate
     from cli.gnn import gnn
     from cli.image import image
@@ -65,6 +66,8 @@ def _register() -> None:
     cli.add_command(serve_command)
     cli.add_command(keys)
     cli.add_command(audit)
+    cli.add_command(deid_command)
+    evaluate.add_command(eval_deid_command)
 
 
 _register()

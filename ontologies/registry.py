@@ -486,6 +486,24 @@ SOURCES: tuple[SourceSpec, ...] = (
         required=False,
     ),
     SourceSpec(
+        name="deid_asq_phi",
+        title="ASQ-PHI: 1,051 synthetic clinical queries with 2,973 tagged PHI values, for de-identification",
+        license="MIT (JamesWeatherhead/asq-phi); fully synthetic, generated with GPT-4o, no patient data",
+        citation="Weatherhead J. ASQ-PHI: adversarial synthetic queries for protected health information. "
+        "Data in Brief. 2026;112586.",
+        homepage="https://github.com/JamesWeatherhead/asq-phi",
+        version="JamesWeatherhead/asq-phi@0142713, data/synthetic_clinical_queries.txt",
+        folder="deid-asq-phi",
+        files=(
+            SourceFile(
+                "synthetic_clinical_queries.txt",
+                "",
+                "cf00e424b8d2347d019f9f34e2ad1510cb4d853605410f8314bef44df8021fc8",
+            ),
+        ),
+        required=False,
+    ),
+    SourceSpec(
         name="loinc2hpo",
         title="LOINC2HPO: LOINC lab and vital-sign codes x outcome (low, normal, high) -> HPO terms",
         license="MIT (The Jackson Laboratory); contains LOINC codes, (c) Regenstrief Institute, loinc.org/license",
