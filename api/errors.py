@@ -19,6 +19,7 @@ from cdss.errors import (
     AuthError,
     CdssError,
     ConfigError,
+    CryptoError,
     FhirInputError,
     ForbiddenError,
     InputError,
@@ -43,6 +44,7 @@ STATUS: list[tuple[type[CdssError], int]] = [
     (PreconditionFailedError, 412),
     (StoreError, 503),
     (ConfigError, 503),
+    (CryptoError, 503),
 ]
 HTTP_CODES = {
     404: "not_found",

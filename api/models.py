@@ -307,6 +307,28 @@ class RecordsResponse(BaseModel):
     graph_version: str | None
 
 
+class RecordMentionOut(BaseModel):
+    """One MENTIONS edge: a concept the record mentions, summarising all its mentions there."""
+
+    concept_id: str
+    name: str
+    concept_type: str | None
+    assertion: str
+    assertions: list[str]
+    present: bool
+    sections: list[str]
+    spans: list[dict[str, int]] = Field(description="Each mention's start and end in the stored (de-identified) text.")
+
+
+class RecordResponse(BaseModel):
+    record_id: str = Field(description="The keyed hash the record is stored under.")
+    mentions: list[RecordMentionOut]
+    text_stored: bool
+    text: str | None = Field(description="The de-identified text, when this deployment stores text.")
+    deid_mode: str | None = Field(description="How the stored text was de-identified (surrogates, tags or off).")
+    graph_version: str | None
+
+
 class StatsResponse(BaseModel):
     graph_version: str | None
     nodes: int

@@ -112,10 +112,12 @@ def _authorise(scope: str, *, jwt: bool) -> None:
             token, secret=settings.cds_hooks_jwt_secret, audience=request.base_url, issuers=settings.cds_hooks_issuers
         )
         g.key_id = f"jwt:{issuer}"
+        g.key_scopes = ()
         g.rate_remaining = services.limiter.take(g.key_id)
         return
     key = services.keys.verify(token)
     g.key_id = key.id
+    g.key_scopes = key.scopes
     if not key.allows(scope):
         raise ForbiddenError(f"the key {key.id!r} lacks the {scope!r} scope this endpoint needs")
     g.rate_remaining = services.limiter.take(key.id)

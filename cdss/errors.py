@@ -155,6 +155,14 @@ class ImageInputError(InputError):
 
     code = "invalid_image"
 
+
+class CryptoError(CdssError):
+    """Sealed text that cannot be opened: its key is missing, the key is wrong, or the text was altered."""
+
+    code = "crypto_error"
+    exit_status = 2
+
+
 class AuditIntegrityError(CdssError):
     """The API's audit log was changed after it was written: a line edited, removed, added or moved, or its head."""
 

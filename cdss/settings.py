@@ -41,7 +41,7 @@ class Settings:
     max_text_chars: int
     """The longest record text the NLP pipeline accepts (`CDSS_MAX_TEXT_CHARS`)."""
     store_record_text: bool
-    """Keep ingested record text in the graph (`CDSS_STORE_RECORD_TEXT`; off by default)."""
+    """Keep ingested record text in the graph, de-identified and sealed (`CDSS_STORE_RECORD_TEXT`; off by default)."""
     record_id_key: str | None
     """Secret for hashing record ids (`CDSS_RECORD_ID_KEY`); else a key file in the data folder."""
     prior_common: float
@@ -54,6 +54,8 @@ class Settings:
     """The API key database, hashes only (`CDSS_API_KEYS`; default <data_dir>/api_keys.sqlite)."""
     audit_log: Path
     """JSON-lines audit log of API calls (`CDSS_AUDIT_LOG`; default <data_dir>/audit.jsonl)."""
+    data_key_file: Path
+    """Keys sealing stored record text, kept apart from the graph (`CDSS_DATA_KEY_FILE`; <data_dir>/data-keys.json)."""
     rate_limit: int
     """Requests per minute per API key, per worker process (`CDSS_RATE_LIMIT`)."""
     max_request_bytes: int
@@ -74,6 +76,8 @@ class Settings:
     """Shared secret for HS256 JWTs from a CDS Hooks client (`CDSS_CDS_HOOKS_JWT_SECRET`); unset: API keys only."""
     cds_hooks_issuers: tuple[str, ...] = ()
     """The JWT issuers accepted (`CDSS_CDS_HOOKS_ISSUERS`, comma-separated); empty: any issuer with the secret."""
+    deid_mode: str | None
+    """How stored text is de-identified before it touches the disk (`CDSS_DEID_MODE`: surrogates, tags, or off)."""
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:
@@ -149,6 +153,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gnn_model=Path(env.get(PREFIX + "GNN_MODEL") or data_dir / "models" / "gnn.pt").expanduser(),
         api_keys=Path(env.get(PREFIX + "API_KEYS") or data_dir / "api_keys.sqlite").expanduser(),
         audit_log=Path(env.get(PREFIX + "AUDIT_LOG") or data_dir / "audit.jsonl").expanduser(),
+        data_key_file=Path(env.get(PREFIX + "DATA_KEY_FILE") or data_dir / "data-keys.json").expanduser(),
         rate_limit=_int(env, "RATE_LIMIT", 600, minimum=1),
         max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 1_048_576, minimum=1024),
         max_image_bytes=_int(env, "MAX_IMAGE_BYTES", 16_777_216, minimum=1024),
@@ -161,4 +166,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cds_hooks_issuers=tuple(
             i.strip() for i in (env.get(PREFIX + "CDS_HOOKS_ISSUERS") or "").split(",") if i.strip()
         ),
+        deid_mode=_deid_mode(env),
     )
+
+
+_DEID_MODES = ("surrogates", "tags", "off")
+
+
+def _deid_mode(env: Mapping[str, str]) -> str | None:
+    raw = (env.get(PREFIX + "DEID_MODE") or "surrogates").strip().lower()
+    if raw not in _DEID_MODES:
+        raise ConfigError(f"{PREFIX}DEID_MODE={raw!r} must be one of {', '.join(_DEID_MODES)}")
+    return None if raw == "off" else raw

@@ -42,7 +42,7 @@ def serve_command(host: str, port: int, demo_key: bool) -> None:
 
 @click.group("keys")
 def keys() -> None:
-    """API keys: created with scopes, stored as hashes, revoked by id."""
+    """API keys (created with scopes, stored as hashes, revoked by id) and the data key that seals record text."""
 
 
 def _store():
@@ -89,3 +89,18 @@ def revoke_command(key_id: str) -> None:
     """Revoke a key by id; requests with it fail from then on."""
     key = _store().revoke(key_id)
     click.echo(f"revoked {key.id} ({key.name}) at {key.revoked}")
+
+
+@keys.command("rotate-data-key")
+def rotate_data_key_command() -> None:
+    """Reseal all stored record text under a new data key and drop the old ones; stop ingesting first."""
+    from cdss.sealing import rotate_data_key
+    from runtime import open_graph
+
+    settings = load_settings()
+    with open_graph(settings) as store:
+        done = rotate_data_key(store, keyring_path=settings.data_key_file, batch_size=settings.batch_size)
+    click.echo(
+        f"data key {done['active']} is active: resealed the text of {done['resealed']} of {done['records']} "
+        f"records, dropped {done['old_keys_dropped']} old key(s) from {settings.data_key_file}"
+    )

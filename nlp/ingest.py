@@ -24,10 +24,13 @@ from dataclasses import dataclass
 from spacy.language import Language
 
 from cdss.batching import batched
+from cdss.errors import ConfigError
 from cdss.json_fields import json_fields
 from cdss.progress import progress
 from cdss.record_ids import hashed_record_id
+from cdss.sealing import SEALED_TEXT, DataKeyring, seal
 from cdss.types import Assertion, Concept, Edge, EdgeKey, EdgeType, Mention, NodeLabel, Provenance
+from deid import deidentify
 from kg.store import Direction, GraphStore
 from nlp.mentions import doc_mentions
 from nlp.pipeline import annotate, pipeline_version
@@ -112,13 +115,24 @@ class Ingester:
         key: bytes,
         max_chars: int,
         store_text: bool = False,
+        deid_mode: str | None = "surrogates",
+        keyring: DataKeyring | None = None,
+        ingested_by: str | None = None,
         min_pair_count: int = 2,
     ) -> None:
+        """With `store_text`, each text is de-identified (`deid_mode`; None keeps it as sent) and the NLP reads
+        the de-identified text, so the stored mention offsets hold against what is stored; the text is then
+        sealed with `keyring` before it is written. `ingested_by` names the API key, for record visibility."""
+        if store_text and keyring is None:
+            raise ConfigError("storing record text needs a data keyring to seal it with")
         self.store = store
         self.nlp = nlp
         self.key = key
         self.max_chars = max_chars
         self.store_text = store_text
+        self.deid_mode = deid_mode
+        self.keyring = keyring
+        self.ingested_by = ingested_by
         self.min_pair_count = min_pair_count
         self.provenance = Provenance(source=SOURCE, version=pipeline_version(nlp), license=LICENSE)
 
@@ -138,10 +152,9 @@ class Ingester:
         for batch in batched(
             progress(records, desc="ingesting records", enabled=show_progress, unit="record"), batch_size
         ):
-            docs = annotate(
-                self.nlp, [r.text for r in batch], max_chars=self.max_chars, batch_size=batch_size, n_process=n_process
-            )
-            for record, doc in zip(batch, docs, strict=True):
+            texts = [self._text_to_read(r) for r in batch]
+            docs = annotate(self.nlp, texts, max_chars=self.max_chars, batch_size=batch_size, n_process=n_process)
+            for record, text, doc in zip(batch, texts, docs, strict=True):
                 node_id = hashed_record_id(record.id, self.key)
                 mentions = doc_mentions(doc, node_id)
                 edges = mention_edges(node_id, mentions, self.provenance)
@@ -158,7 +171,13 @@ class Ingester:
                 digest ^= record_digest
                 attributes = {"mentions": len(mentions), "digest": f"{record_digest:016x}"}
                 if self.store_text:
-                    attributes["text"] = record.text
+                    attributes[SEALED_TEXT] = seal(text, keyring=self.keyring, aad=node_id)
+                    attributes["deid_mode"] = self.deid_mode or "off"
+                readers = set(previous.attributes.get("ingested_by", ())) if previous is not None else set()
+                if self.ingested_by:
+                    readers.add(self.ingested_by)
+                if readers:
+                    attributes["ingested_by"] = sorted(readers)
                 self.store.delete_edges([e.key for e in old_edges])
                 self.store.upsert_nodes(
                     [
@@ -181,6 +200,12 @@ class Ingester:
         self.store.set_meta({META_RECORDS: str(total), META_DIGEST: f"{digest:016x}"})
         report.seconds = time.perf_counter() - started
         return report
+
+    def _text_to_read(self, record: RecordInput) -> str:
+        """The text the NLP reads: de-identified first when it will be stored."""
+        if not (self.store_text and self.deid_mode):
+            return record.text
+        return deidentify(record.text, mode=self.deid_mode, key=self.key, record_id=record.id).text
 
     def _present_records(self, concept_id: str) -> set[str]:
         return {

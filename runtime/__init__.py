@@ -110,9 +110,12 @@ def load_ingester(store: GraphStore, settings: Settings, pipeline, **options):
     """The records ingester with the settings' record-id key, text limit and text-storage choice (for the API,
     `cdss ingest records` and the benchmark alike); `options` pass to `nlp.ingest.Ingester`."""
     from cdss.record_ids import record_id_key
+    from cdss.sealing import load_keyring
     from nlp.ingest import Ingester
 
-    options = {"store_text": settings.store_record_text, **options}
+    options = {"store_text": settings.store_record_text, "deid_mode": settings.deid_mode, **options}
+    if options["store_text"]:
+        options.setdefault("keyring", load_keyring(settings.data_key_file))
     return Ingester(store, pipeline, key=record_id_key(settings), max_chars=settings.max_text_chars, **options)
 
 

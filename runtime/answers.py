@@ -7,14 +7,17 @@ readiness and the transport stay with the caller.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
 from fhir.resources.R4B.resource import Resource
 
-from cdss.errors import InputError, InvalidCurieError, NotFoundError, NothingToRankError, NotReadyError
+from cdss.errors import CryptoError, InputError, InvalidCurieError, NotFoundError, NothingToRankError, NotReadyError
+from cdss.record_ids import PREFIX as RECORD_PREFIX
 from cdss.record_ids import hashed_record_id, record_id_key
+from cdss.sealing import SEALED_TEXT, DataKeyring, load_keyring, unseal
 from cdss.settings import Settings
 from cdss.types import Concept, Edge, EdgeType, NodeLabel
 from imaging import ImageModel, ImagePrediction
@@ -213,14 +216,15 @@ def _listed(edges: Sequence[Edge], types: set[EdgeType], other: str, names: dict
     return sorted(rows, key=lambda r: (r["name"].casefold(), r["id"], r["source"]))[:MAX_LISTED_EDGES]
 
 
-def ingest(engine: Engine, records: Sequence[RecordInput], *, settings: Settings) -> dict:
-    """Read records into the graph (idempotent by record id); ids come back only as keyed hashes."""
+def ingest(engine: Engine, records: Sequence[RecordInput], *, settings: Settings, key_id: str | None = None) -> dict:
+    """Read records into the graph (idempotent by record id); ids come back only as keyed hashes. `key_id`, the
+    calling API key, is kept on each record: only it (and admin keys) may read the record back."""
     if engine.reader is None:
         raise NotReadyError("this server runs without the NLP pipeline (CDSS_API_NLP=0); it cannot ingest text")
     ids = [r.id for r in records]
     if len(set(ids)) != len(ids):
         raise InputError("record ids must be unique within one request")
-    ingester = load_ingester(engine.store, settings, engine.reader.pipeline)
+    ingester = load_ingester(engine.store, settings, engine.reader.pipeline, ingested_by=key_id)
     report = ingester.ingest(iter(records), show_progress=False)
     return {
         "records": report.records,
@@ -230,6 +234,50 @@ def ingest(engine: Engine, records: Sequence[RecordInput], *, settings: Settings
         "record_ids": [hashed_record_id(i, record_id_key(settings)) for i in ids],
         "graph_version": engine.store.graph_version,
     }
+
+
+def record_page(store: GraphStore, settings: Settings, record_id: str, *, key_id: str | None, admin: bool) -> dict:
+    """One record: its mentions and, where text is stored, its de-identified text. `record_id` is the id sent
+    at ingest or the stored `RECORD:` hash. Only the keys that ingested it (and admin keys) see it; to any other
+    it answers exactly as a missing record does, so record ids cannot be probed."""
+    hashed = re.fullmatch(re.escape(RECORD_PREFIX) + "[0-9a-f]{32}", record_id)
+    node_id = record_id if hashed else hashed_record_id(record_id, record_id_key(settings))
+    node = store.get_node(node_id)
+    is_record = node is not None and node.label == NodeLabel.RECORD
+    if not (is_record and (admin or key_id in node.attributes.get("ingested_by", ()))):
+        raise NotFoundError(f"no record {node_id} that this API key may read")
+    edges = store.neighbours(node_id, edge_types=[EdgeType.MENTIONS], direction=Direction.OUT)
+    names = {i: c.name for i, c in store.get_nodes([e.end for e in edges]).items()}
+    token = node.attributes.get(SEALED_TEXT)
+    return {
+        "record_id": node_id,
+        "mentions": [_record_mention(e, names) for e in sorted(edges, key=lambda e: e.end)],
+        "text_stored": token is not None,
+        "text": None if token is None else unseal(token, keyring=_data_keyring(settings, node_id), aad=node_id),
+        "deid_mode": None if token is None else node.attributes.get("deid_mode"),
+        "graph_version": store.graph_version,
+    }
+
+
+def _record_mention(edge: Edge, names: Mapping[str, str]) -> dict:
+    spans = [span.split(":") for span in edge.attributes.get("spans", [])]
+    return {
+        "concept_id": edge.end,
+        "name": names.get(edge.end, edge.end),
+        "concept_type": edge.attributes.get("concept_type"),
+        "assertion": edge.attributes["assertion"],
+        "assertions": edge.attributes.get("assertions", [edge.attributes["assertion"]]),
+        "present": bool(edge.attributes.get("present")),
+        "sections": edge.attributes.get("sections", []),
+        "spans": [{"start": int(start), "end": int(end)} for start, end in spans],
+    }
+
+
+def _data_keyring(settings: Settings, node_id: str) -> DataKeyring:
+    """The keyring sealed text opens with. Never created here: a fresh key would open nothing."""
+    if not settings.data_key_file.exists():
+        raise CryptoError(f"record {node_id} has sealed text but there is no data keyring at {settings.data_key_file}")
+    return load_keyring(settings.data_key_file)
 
 
 def loaded_models(engine: Engine) -> dict:

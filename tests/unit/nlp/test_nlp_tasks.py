@@ -9,8 +9,9 @@ import pytest
 import spacy
 from click.testing import CliRunner
 
-from cdss.errors import InputError, SourceParseError
+from cdss.errors import ConfigError, InputError, SourceParseError
 from cdss.record_ids import hashed_record_id
+from cdss.sealing import SEALED_TEXT, load_keyring, unseal
 from cdss.types import EdgeType, NodeLabel
 from cli import cli
 from kg import Direction, open_store
@@ -215,8 +216,29 @@ def test_record_text_is_stored_only_when_asked(tmp_path, graph, pipeline):
     path = tmp_path / "g.sqlite"
     path.write_bytes(graph.read_bytes())
     with open_store(str(path)) as store:
-        _ingester(store, pipeline, store_text=True).ingest(RECORDS[:1])
-        assert store.get_node(hashed_record_id("MRN-001", KEY)).attributes["text"] == RECORDS[0].text
+        _ingester(store, pipeline).ingest(RECORDS[:1])
+        assert SEALED_TEXT not in store.get_node(hashed_record_id("MRN-001", KEY)).attributes
+        with pytest.raises(ConfigError, match="keyring"):
+            _ingester(store, pipeline, store_text=True)
+
+
+def test_stored_text_is_deidentified_sealed_and_the_offsets_hold_against_it(tmp_path, graph, pipeline):
+    path = tmp_path / "g.sqlite"
+    path.write_bytes(graph.read_bytes())
+    keyring = load_keyring(tmp_path / "data-keys.json")
+    note = "Pt John Smith seen at St. Mary's Hospital on 03/14/2023 with pneumonia, fever and cough."
+    with open_store(str(path)) as store:
+        _ingester(store, pipeline, store_text=True, keyring=keyring, deid_mode="tags").ingest([RecordInput("A", note)])
+        node_id = hashed_record_id("A", KEY)
+        stored = unseal(store.get_node(node_id).attributes[SEALED_TEXT], keyring=keyring, aad=node_id)
+        assert stored.startswith("Pt [NAME] seen at [LOCATION] on [DATE] with pneumonia")
+        spans = {
+            e.end: [stored[int(a) : int(b)] for a, b in (s.split(":") for s in e.attributes["spans"])]
+            for e in store.neighbours(node_id, edge_types=[EdgeType.MENTIONS])
+        }
+        assert spans["HP:0001945"] == ["fever"] and spans["DOID:552"] == ["pneumonia"]
+    for value in ("John", "Smith", "Mary", "03/14/2023"):
+        assert value.encode() not in path.read_bytes()
 
 
 def test_reading_records(tmp_path):
