@@ -41,9 +41,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     services = services or Services(settings)
     app.extensions["cdss"] = services
 
-    from api.views import cds_hooks, concepts, fhir, images, recommendations, records, system, web
+    from api.views import cds_hooks, concepts, feedback, fhir, images, recommendations, records, system, web
 
-    for module in (recommendations, images, concepts, records, system, fhir, cds_hooks, web):
+    for module in (recommendations, feedback, images, concepts, records, system, fhir, cds_hooks, web):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
 

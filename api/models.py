@@ -135,12 +135,14 @@ class RecommendationRequest(Strict):
 
 
 class Versions(BaseModel):
-    """What produced an answer: the graph, the ranking model, the NLP pipeline, the link model, cdss."""
+    """What produced an answer: the graph, the ranking model, the NLP pipeline, the link model, the knowledge
+    update learned from feedback (`cdss learn`), cdss."""
 
     graph: str | None = None
     ranking: str | None = None
     nlp: str | None = None
     link_model: str | None = None
+    learned: str | None = None
     cdss: str | None = None
     model_config = ConfigDict(extra="allow")
 
@@ -235,6 +237,8 @@ class RecommendationResponse(BaseModel):
     image_predictions: list[dict[str, Any]]
     """What each hosted image model read from each image sent (model, version, probabilities, findings, notes)."""
     versions: Versions
+    request_id: str
+    """Quote it in `POST /v1/feedback` to say which suggestions were right."""
     model_config = ConfigDict(extra="allow")
 
 

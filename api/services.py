@@ -19,8 +19,10 @@ from api.keys import KeyStore
 from api.limits import RateLimiter
 from cdss.errors import CdssError, NotReadyError, StoreError
 from cdss.record_ids import record_id_key
+from cdss.sealing import load_keyring
 from cdss.settings import Settings
 from kg.store import GraphStore
+from learning.feedback_store import FeedbackStore
 from ranking import Engine
 from runtime import open_graph
 
@@ -44,6 +46,7 @@ class Services:
         self.keys = KeyStore(settings.api_keys)
         self.limiter = RateLimiter(settings.rate_limit)
         self.audit = AuditLog(settings.audit_log, key=record_id_key(settings))
+        self.feedback = FeedbackStore(settings.feedback_db, keyring=load_keyring(settings.data_key_file))
         self.store = store
         self.engine = engine
         self.error: str | None = None
@@ -103,6 +106,7 @@ class Services:
         if self.store is not None:
             self.store.close()
         self.keys.close()
+        self.feedback.close()
 
     # --- readiness -------------------------------------------------------------------------------------------
 

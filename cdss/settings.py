@@ -78,6 +78,10 @@ class Settings:
     """The JWT issuers accepted (`CDSS_CDS_HOOKS_ISSUERS`, comma-separated); empty: any issuer with the secret."""
     deid_mode: str | None
     """How stored text is de-identified before it touches the disk (`CDSS_DEID_MODE`: surrogates, tags, or off)."""
+    feedback_db: Path
+    """Answers kept for feedback, and the feedback (`CDSS_FEEDBACK_DB`; default <data_dir>/feedback.sqlite)."""
+    learned_dir: Path
+    """Knowledge updates learned from feedback, every version kept (`CDSS_LEARNED_DIR`; <data_dir>/learned)."""
 
 
 def _default_data_dir(env: Mapping[str, str]) -> Path:
@@ -167,6 +171,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             i.strip() for i in (env.get(PREFIX + "CDS_HOOKS_ISSUERS") or "").split(",") if i.strip()
         ),
         deid_mode=_deid_mode(env),
+        feedback_db=Path(env.get(PREFIX + "FEEDBACK_DB") or data_dir / "feedback.sqlite").expanduser(),
+        learned_dir=Path(env.get(PREFIX + "LEARNED_DIR") or data_dir / "learned").expanduser(),
     )
 
 

@@ -50,6 +50,7 @@ def _register() -> None:
     from cli.gnn import gnn
     from cli.image import image
     from cli.kg import kg
+    from cli.learn import eval_learning_command, feedback, learn
     from cli.nlp import ingest, nlp
     from cli.rank import rank_command, related_command
     from cli.serve import keys, serve_command
@@ -68,6 +69,9 @@ def _register() -> None:
     cli.add_command(audit)
     cli.add_command(deid_command)
     evaluate.add_command(eval_deid_command)
+    evaluate.add_command(eval_learning_command)
+    cli.add_command(learn)
+    cli.add_command(feedback)
 
 
 _register()

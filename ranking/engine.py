@@ -37,6 +37,7 @@ from ranking.diagnosis import (
 )
 from ranking.genotype import tied
 from ranking.knowledge import Knowledge, build_knowledge
+from ranking.learned import LearnedUpdate
 from ranking.likelihood import LikelihoodModel
 from ranking.observations import ResolvedCase, case_notes, nothing_to_rank, resolve_case
 from ranking.predicted_links import sparse_profile_links, with_predicted_links
@@ -153,12 +154,13 @@ class Engine:
         config: RankingConfig | None = None,
         reader: TextReader | None = None,
         link_scorer: LinkScorer | None = None,
+        learned: LearnedUpdate | None = None,
     ) -> Engine:
-        """Compile the knowledge and the treatment index from the store (`runtime.load_engine` adds the reader
-        and the link scorer from the settings)."""
+        """Compile the knowledge and the treatment index from the store (`runtime.load_engine` adds the reader,
+        the link scorer and the learned update in use from the settings)."""
         config = config or config_from_settings(settings)
         started = time.perf_counter()
-        knowledge = build_knowledge(store, default_frequency=config.default_frequency)
+        knowledge = build_knowledge(store, default_frequency=config.default_frequency, learned=learned)
         therapy = build_therapy(store)
         log.info("ranking engine ready in %.1f s (%d diseases)", time.perf_counter() - started, knowledge.n_diseases)
         return cls(store, knowledge, therapy, config=config, reader=reader, link_scorer=link_scorer)
@@ -176,6 +178,7 @@ class Engine:
             "ranking": f"lr-{self.config.version}",
             "nlp": self.reader.version if self.reader is not None else None,
             "link_model": self.link_scorer.version if self.link_scorer is not None else None,
+            "learned": self.curated.learned.version if self.curated.learned is not None else None,
             "cdss": __version__,
         }
 

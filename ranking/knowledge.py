@@ -14,22 +14,28 @@
 - Per disease: its prior tier and the earliest onset its annotations allow.
 - Disease-gene associations (`ASSOCIATED_WITH` edges from diseases to genes) with their provenance, for the
   genotype's likelihood ratio (`ranking.genotype`).
+- Optionally, a knowledge update learned from confirmed diagnoses (`ranking.learned`): its annotations
+  join the curated ones, each citing the update, and its confirmed-disease shares join the prior.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
 
 from cdss.errors import GraphModelError
 from cdss.text import normalize_term
-from cdss.types import Concept, EdgeType, NodeLabel
+from cdss.types import Concept, Edge, EdgeType, NodeLabel
 from kg.store import GraphStore
 from ranking.closure import ancestor_closure
 from ranking.config import COMMON, DDXPLUS, RARE, RankingConfig
+from ranking.disease_facts import onset_years, urgent_diseases
+from ranking.learned import LearnedUpdate, mix_log_prior
 from ranking.priors import PriorTable
 
 CURATED_EXCLUDED_SOURCES = frozenset({"records"})
@@ -39,28 +45,6 @@ IDENTITY = "SAME_CONDITION"
 NOT_ASKABLE_KINDS = frozenset({"characterisation"})
 """DDXPlus follow-up questions ("what colour is the rash?") only make sense once the finding itself is known."""
 SEX_CODES = {"male": 1, "female": 2}
-
-# The youngest age (years) each HPO onset term allows, from the terms' definitions.
-ONSET_YEARS = {
-    "HP:0011461": 0.0,  # Fetal onset
-    "HP:0030674": 0.0,  # Antenatal onset
-    "HP:0034199": 0.0,  # Late first trimester onset
-    "HP:0034198": 0.0,  # Second trimester onset
-    "HP:0034197": 0.0,  # Third trimester onset
-    "HP:0003577": 0.0,  # Congenital onset
-    "HP:0003623": 0.0,  # Neonatal onset
-    "HP:0410280": 0.0,  # Pediatric onset
-    "HP:0003593": 28 / 365,  # Infantile onset
-    "HP:0011463": 1.0,  # Childhood onset
-    "HP:0003621": 5.0,  # Juvenile onset
-    "HP:0003581": 16.0,  # Adult onset
-    "HP:0011462": 16.0,  # Young adult onset
-    "HP:0025708": 16.0,  # Early young adult onset
-    "HP:0025709": 19.0,  # Intermediate young adult onset
-    "HP:0025710": 25.0,  # Late young adult onset
-    "HP:0003596": 40.0,  # Middle age onset
-    "HP:0003584": 60.0,  # Late onset
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +141,16 @@ class Knowledge:
     finding_index: dict[str, int] = field(default_factory=dict)
     disease_index: dict[str, int] = field(default_factory=dict)
     gene_index: dict[str, int] = field(default_factory=dict)
+    learned: LearnedUpdate | None = None
+    """The knowledge update from this deployment's feedback, when one is in use."""
+    learned_shares: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.finding_index = {f: i for i, f in enumerate(self.finding_ids)}
         self.disease_index = {d: i for i, d in enumerate(self.disease_ids)}
         self.gene_index = {g: i for i, g in enumerate(self.gene_ids)}
+        if self.learned is not None:
+            self.learned_shares = self.learned.learned_shares(self.disease_ids)
 
     @property
     def n_diseases(self) -> int:
@@ -170,8 +159,12 @@ class Knowledge:
     def log_priors(
         self, config: RankingConfig, *, setting: str = "unknown", age: float | None = None, sex: str | None = None
     ) -> np.ndarray:
-        """Normalised log priors for a case's setting, age and sex (see `ranking.priors`)."""
-        return self.priors.log_priors(config, setting, age, sex)
+        """Normalised log priors for a case's setting, age and sex (see `ranking.priors`), mixed with the
+        shares of confirmed diagnoses when a learned update is in use."""
+        base = self.priors.log_priors(config, setting, age, sex)
+        if self.learned is None or self.learned_shares is None:
+            return base
+        return mix_log_prior(base, self.learned_shares, self.learned.prior_weight())
 
     def disease_findings(self, disease: int) -> tuple[np.ndarray, np.ndarray]:
         start, end = self.annotations_by_disease.indptr[disease], self.annotations_by_disease.indptr[disease + 1]
@@ -183,17 +176,22 @@ def build_knowledge(
     *,
     default_frequency: float = RankingConfig().default_frequency,
     leave_out: frozenset[tuple[str, str]] = frozenset(),
+    learned: LearnedUpdate | None = None,
 ) -> Knowledge:
     """Compile the store's findings, annotations and exclusions into a `Knowledge`.
 
-    `leave_out` names (disease, finding) annotations to ignore, for experiments on incomplete knowledge.
+    `leave_out` names (disease, finding) annotations to ignore, for experiments on incomplete knowledge;
+    `learned` adds the annotations and prior of a knowledge update learned from feedback.
     """
     version = store.graph_version
     if version is None:
         raise GraphModelError("the graph has no version: rebuild it with `cdss kg build`")
     findings, finding_index, ancestors, disease_parents = _finding_hierarchy(store)
     all_diseases = {c.id: c for c in store.iter_nodes(label=NodeLabel.DISEASE)}
-    gathered = _gather_annotations(store, finding_index, default_frequency=default_frequency, leave_out=leave_out)
+    extra = learned.edges() if learned is not None else ()
+    gathered = _gather_annotations(
+        store, finding_index, default_frequency=default_frequency, leave_out=leave_out, extra=extra
+    )
     for (disease, finding), evidence in _same_conditions(all_diseases.values(), findings, version).items():
         key = (disease, finding_index[finding])
         if key not in gathered.annotation_edges:
@@ -228,8 +226,8 @@ def build_knowledge(
         askable=np.array([c.attributes.get("evidence_kind") not in NOT_ASKABLE_KINDS for c in findings], dtype=bool),
         tiers=tiers,
         priors=PriorTable(disease_ids, all_diseases, disease_parents, tiers),
-        urgent=_urgent(disease_ids, concepts),
-        onset_years=_onset_years(disease_ids, concepts),
+        urgent=urgent_diseases(disease_ids, concepts),
+        onset_years=onset_years(disease_ids, concepts),
         annotation_edges={(disease_index[d], f): tuple(v) for (d, f), v in gathered.annotation_edges.items()},
         exclusion_edges={
             (disease_index[d], f): tuple(v) for (d, f), v in gathered.exclusion_edges.items() if d in disease_index
@@ -239,6 +237,7 @@ def build_knowledge(
         gene_diseases=gene_diseases,
         genes_per_disease=np.asarray(gene_diseases.sum(axis=1)).ravel(),
         gene_edges=gene_edges,
+        learned=learned,
     )
 
 
@@ -273,9 +272,10 @@ def _gather_annotations(
     *,
     default_frequency: float,
     leave_out: frozenset[tuple[str, str]],
+    extra: Iterable[Edge] = (),
 ) -> _Gathered:
     out = _Gathered()
-    for edge in store.iter_edges(edge_type=EdgeType.HAS_FINDING):
+    for edge in chain(store.iter_edges(edge_type=EdgeType.HAS_FINDING), extra):
         finding = finding_index.get(edge.end)
         if finding is None or edge.provenance.source in CURATED_EXCLUDED_SOURCES or (edge.start, edge.end) in leave_out:
             continue
@@ -335,30 +335,6 @@ def _matrices(gathered: _Gathered, disease_index: dict[str, int], n_findings: in
         (np.ones(len(excluded), dtype=np.int8), ([d for d, _ in excluded], [f for _, f in excluded])), shape=shape
     )
     return annotations, sex_csc, exclusions
-
-
-def _onset_years(disease_ids: list[str], concepts: dict) -> np.ndarray:
-    """The earliest onset each disease is annotated with, in years (NaN when none)."""
-    onset = np.full(len(disease_ids), np.nan)
-    for i, disease in enumerate(disease_ids):
-        concept = concepts.get(disease)
-        course = concept.attributes.get("clinical_course") if concept else None
-        ages = [ONSET_YEARS[t] for t in (course or []) if t in ONSET_YEARS]
-        if ages:
-            onset[i] = min(ages)
-    return onset
-
-
-def _urgent(disease_ids: list[str], concepts: dict) -> dict[int, dict[str, str]]:
-    """Can't-miss diseases by index, with the reason and citation."""
-    return {
-        i: {
-            "reason": str(c.attributes.get("urgent_reason", "")),
-            "citation": str(c.attributes.get("urgent_citation", "")),
-        }
-        for i, d in enumerate(disease_ids)
-        if (c := concepts.get(d)) is not None and c.attributes.get("urgent")
-    }
 
 
 def _same_conditions(diseases, findings, graph_version: str) -> dict[tuple[str, str], EdgeEvidence]:

@@ -20,6 +20,7 @@ from cdss.types import Mention
 from kg.store import GraphStore
 from kg.store_urls import Neo4jLogin
 from ranking import Engine, LinkScorer, RankingConfig
+from ranking.learned import LearnedUpdate
 
 if TYPE_CHECKING:
     from imaging import ImageModel
@@ -98,12 +99,31 @@ def load_engine(
     with_nlp: bool = False,
     with_links: bool = True,
     config: RankingConfig | None = None,
+    learned: LearnedUpdate | bool | None = True,
 ) -> Engine:
-    """The ranking engine over the store, with the NLP pipeline when asked and the learned link scorer when one
-    was trained for this graph."""
+    """The ranking engine over the store, with the NLP pipeline when asked, the learned link scorer when one
+    was trained for this graph, and the knowledge update promoted by `cdss learn` (`learned=True`), the one
+    given, or none (`learned=False`)."""
     reader = load_reader(store, settings) if with_nlp else None
     scorer = load_link_scorer(store, settings) if with_links else None
-    return Engine.load(store, settings, config=config, reader=reader, link_scorer=scorer)
+    update = load_learned(store, settings) if learned is True else learned or None
+    return Engine.load(store, settings, config=config, reader=reader, link_scorer=scorer, learned=update)
+
+
+def load_learned(store: GraphStore, settings: Settings) -> LearnedUpdate | None:
+    """The knowledge update in use, when it was learned on this graph; otherwise None, logged."""
+    from learning.versions import VersionStore
+
+    update = VersionStore(settings.learned_dir).current()
+    if update is not None and update.graph_version != store.graph_version:
+        log.warning(
+            "learned update %s was made for graph %s, not %s: ranking without it until `cdss learn` runs again",
+            update.version,
+            update.graph_version,
+            store.graph_version,
+        )
+        return None
+    return update
 
 
 def load_ingester(store: GraphStore, settings: Settings, pipeline, **options):

@@ -26,6 +26,7 @@ PACKAGES = (
     "kg",
     "nlp",
     "ranking",
+    "learning",
     "gnn",
     "imaging",
     "interop",
@@ -40,6 +41,7 @@ RULES = (
     ("nlp", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
     ("ranking", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
     ("gnn", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
+    ("learning", {"runtime", "api", "cli", "nlp", "gnn"}, "learning reads feedback and ranks; callers load engines"),
     ("imaging", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
     ("interop", {"runtime", "api", "cli", "gnn"}, "FHIR and CDS Hooks read into a Case; the runtime answers it"),
 )

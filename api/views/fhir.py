@@ -7,6 +7,7 @@ from flask import Blueprint
 from api.fhir_models import FhirBundleIn, FhirQuery, FhirRecommendationResponse, OperationOutcome
 from api.operations import operation
 from api.services import Services
+from api.views.recommendations import kept_for_feedback
 from runtime import answers
 
 blueprint = Blueprint("fhir", __name__, url_prefix="/v1/fhir")
@@ -30,4 +31,5 @@ def fhir_recommendations(services: Services, body: FhirBundleIn, query: FhirQuer
     bundle = body.model_dump(exclude_unset=True)
     today = datetime.now(UTC).date()
     with services.engine_in_use() as engine:
-        return answers.fhir_recommend(engine, bundle, top_k=query.top_k, today=today)
+        result = answers.fhir_recommend(engine, bundle, top_k=query.top_k, today=today)
+    return kept_for_feedback(services, result, None)

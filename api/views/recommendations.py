@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, g
 
 from api.models import RecommendationRequest, RecommendationResponse
 from api.operations import operation
 from api.services import Services
 from interop.image_input import image_from_base64
+from ranking.case import Case
 from runtime import answers
+from runtime.feedback import learning_case
 
 blueprint = Blueprint("recommendations", __name__, url_prefix="/v1")
 
@@ -31,4 +33,13 @@ def recommendations(services: Services, body: RecommendationRequest) -> dict:
         for n, i in enumerate(body.images)
     ]
     with services.engine_in_use() as engine:
-        return answers.recommend(engine, case, top_k=body.top_k, images=images)
+        result = answers.recommend(engine, case, top_k=body.top_k, images=images)
+    return kept_for_feedback(services, result, case)
+
+
+def kept_for_feedback(services: Services, result: dict, case: Case | None) -> dict:
+    """The answer with its request id, kept (sealed) so that `POST /v1/feedback` can refer to it."""
+    services.feedback.record_answer(
+        request_id=g.request_id, key_id=g.get("key_id"), result=result, case=learning_case(case, result)
+    )
+    return {**result, "request_id": g.request_id}
