@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cdss.errors import AuthError, ConfigError, InputError, NotFoundError
+from cdss.errors import AuthError, InputError, NotFoundError
 from cdss.json_fields import json_fields
+from cdss.sqlite_files import open_database
 
 SCOPES = ("read", "ingest", "admin")
 PREFIX = "cdss"
@@ -65,12 +65,7 @@ class KeyStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._conn.execute(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"cannot open the API key database {path}: {exc}") from None
+        self._conn = open_database(path, schema=_SCHEMA, what="the API key database")
 
     def create(self, name: str, scopes: list[str] | tuple[str, ...]) -> tuple[ApiKey, str]:
         """A new key and its token; the token is shown once and never stored."""

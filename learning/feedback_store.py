@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -18,8 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cdss.errors import ConfigError, InputError, NotFoundError
+from cdss.errors import InputError, NotFoundError
 from cdss.sealing import DataKeyring, seal, unseal
+from cdss.sqlite_files import open_database
 from deid import deidentify
 
 DIAGNOSIS_VERDICTS = ("confirmed", "rejected", "final_diagnosis")
@@ -134,12 +134,7 @@ class FeedbackStore:
         self.path = path
         self.keyring = keyring
         self._lock = threading.Lock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._conn.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"cannot open the feedback database {path}: {exc}") from None
+        self._conn = open_database(path, schema=_SCHEMA, what="the feedback database")
 
     # -- answers ----------------------------------------------------------------------------------------------
     def record_answer(self, *, request_id: str, key_id: str | None, result: dict, case: dict) -> None:

@@ -240,12 +240,8 @@ def record_page(store: GraphStore, settings: Settings, record_id: str, *, key_id
     """One record: its mentions and, where text is stored, its de-identified text. `record_id` is the id sent
     at ingest or the stored `RECORD:` hash. Only the keys that ingested it (and admin keys) see it; to any other
     it answers exactly as a missing record does, so record ids cannot be probed."""
-    hashed = re.fullmatch(re.escape(RECORD_PREFIX) + "[0-9a-f]{32}", record_id)
-    node_id = record_id if hashed else hashed_record_id(record_id, record_id_key(settings))
-    node = store.get_node(node_id)
-    is_record = node is not None and node.label == NodeLabel.RECORD
-    if not (is_record and (admin or key_id in node.attributes.get("ingested_by", ()))):
-        raise NotFoundError(f"no record {node_id} that this API key may read")
+    node = visible_record(store, settings, record_id, key_id=key_id, admin=admin)
+    node_id = node.id
     edges = store.neighbours(node_id, edge_types=[EdgeType.MENTIONS], direction=Direction.OUT)
     names = {i: c.name for i, c in store.get_nodes([e.end for e in edges]).items()}
     token = node.attributes.get(SEALED_TEXT)
@@ -257,6 +253,20 @@ def record_page(store: GraphStore, settings: Settings, record_id: str, *, key_id
         "deid_mode": None if token is None else node.attributes.get("deid_mode"),
         "graph_version": store.graph_version,
     }
+
+
+def visible_record(
+    store: GraphStore, settings: Settings, record_id: str, *, key_id: str | None, admin: bool
+) -> Concept:
+    """The record node for an id sent at ingest (or its `RECORD:` hash), if this key may see it: the keys that
+    ingested it and admin keys; for any other key it is not found, as a record that does not exist."""
+    hashed = re.fullmatch(re.escape(RECORD_PREFIX) + "[0-9a-f]{32}", record_id)
+    node_id = record_id if hashed else hashed_record_id(record_id, record_id_key(settings))
+    node = store.get_node(node_id)
+    is_record = node is not None and node.label == NodeLabel.RECORD
+    if not (is_record and (admin or key_id in node.attributes.get("ingested_by", ()))):
+        raise NotFoundError(f"no record {node_id} that this API key may read")
+    return node
 
 
 def _record_mention(edge: Edge, names: Mapping[str, str]) -> dict:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from cdss.errors import InputError, NotFoundError
-from cdss.record_ids import hashed_record_id
+from cdss.settings import Settings
 from cdss.types import NodeLabel
 from kg.lookup import resolve
 from kg.store import GraphStore
 from learning.feedback_store import OPEN_VERDICTS, FeedbackItem, FeedbackStore, StoredAnswer, check_item
 from ranking.case import Case
+from runtime.answers import visible_record
 
 KINDS = {"diagnosis": NodeLabel.DISEASE, "treatment": NodeLabel.DRUG}
 PLURALS = {"diagnosis": "diagnoses", "treatment": "treatments"}
@@ -64,7 +65,7 @@ def give_feedback(
     *,
     key_id: str | None,
     admin: bool,
-    record_key: bytes,
+    settings: Settings,
     versions: dict,
 ) -> dict:
     """Store feedback on one answer (by request id) or one ingested record (by its id); a key gives feedback on
@@ -83,11 +84,8 @@ def give_feedback(
         )
         answer_versions = answer.versions
     else:
-        node_id = record_id if record_id.startswith("RECORD:") else hashed_record_id(record_id, record_key)
-        node = store.get_node(node_id)
-        if node is None or not (admin or key_id in node.attributes.get("ingested_by", ())):
-            raise NotFoundError("no such record visible to this key")
-        stored = feedback.add(_items(body["items"], store, None), key_id=key_id, versions=versions, record_node=node_id)
+        node = visible_record(store, settings, record_id, key_id=key_id, admin=admin)
+        stored = feedback.add(_items(body["items"], store, None), key_id=key_id, versions=versions, record_node=node.id)
         answer_versions = versions
     return {
         "stored": sum(new for _, new in stored),

@@ -5,7 +5,6 @@ from flask import Blueprint, g
 from api.feedback_models import FeedbackRequest, FeedbackResponse
 from api.operations import operation
 from api.services import Services
-from cdss.record_ids import record_id_key
 from runtime.feedback import give_feedback
 
 blueprint = Blueprint("feedback", __name__, url_prefix="/v1")
@@ -31,6 +30,6 @@ def feedback(services: Services, body: FeedbackRequest) -> dict:
             body.model_dump(),
             key_id=g.get("key_id"),
             admin="admin" in g.get("key_scopes", ()),
-            record_key=record_id_key(services.settings),
+            settings=services.settings,
             versions=engine.versions,
         )

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from runtime.learning import feedback_cases
 from tests.api_app import ranking_graph_app
 
 BODY = {"findings": [{"id": "HP:0001945"}, {"id": "HP:0012735"}], "top_k": 2}
@@ -137,3 +138,25 @@ def test_stats_export_learn_and_rollback_read_what_the_api_stored(api, monkeypat
         assert rolled.exit_code == 0 and "in use now: none" in rolled.output
     nothing = runner.invoke(cli, ["learn", "rollback"])
     assert nothing.exit_code != 0 and "nothing to roll back" in nothing.output
+
+
+def test_a_final_diagnosis_for_an_ingested_record_becomes_a_labelled_case(api):
+    client, services, tokens, _ = api
+    note = {"records": [{"id": "visit-7", "text": "Fever and cough for three days. No skin rash."}]}
+    assert client.post("/v1/records", json=note, headers=headers(tokens)).status_code == 200
+    item = {"diagnosis": "DOID:552", "verdict": "final_diagnosis"}
+    given = client.post("/v1/feedback", json={"record_id": "visit-7", "items": [item]}, headers=headers(tokens))
+    assert given.status_code == 200 and given.get_json()["stored"] == 1
+    cases = feedback_cases(services.feedback, services.store)
+    assert [c.diseases for c in cases] == [frozenset({"DOID:552"})]
+    assert dict(cases[0].observations) == {"HP:0001945": 1.0, "HP:0012735": 1.0, "HP:0000988": 0.0}
+    theirs = client.post(
+        "/v1/feedback", json={"record_id": "visit-7", "items": [item]}, headers=headers(tokens, "other")
+    )
+    assert theirs.status_code == 404 and "that this API key may read" in theirs.get_json()["error"]["message"]
+    wrong = {"diagnosis": "DOID:552", "verdict": "confirmed"}
+    refused = client.post("/v1/feedback", json={"record_id": "visit-7", "items": [wrong]}, headers=headers(tokens))
+    assert (
+        refused.status_code == 422
+        and "feedback on a record is a final_diagnosis" in refused.get_json()["error"]["message"]
+    )
