@@ -128,6 +128,21 @@ def export_command(out: Path | None) -> None:
         click.echo(f"wrote {len(lines)} feedback items to {out}", err=True)
 
 
+@feedback.command("purge")
+@click.option("--older-than", "days", required=True, type=click.IntRange(1), help="Days an answer is kept.")
+def purge_command(days: int) -> None:
+    """Forget kept answers (and their sealed cases) older than DAYS that nobody gave feedback on."""
+    from datetime import UTC, datetime, timedelta
+
+    store = _store()
+    try:
+        cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
+        forgotten = store.purge_answers(before=cutoff)
+    finally:
+        store.close()
+    click.echo(f"forgot {forgotten} answers kept before {cutoff} without feedback")
+
+
 @click.command("learning")
 @click.option("--file", "path", type=click.Path(path_type=Path), help="Vignettes (default: fetched CRAFT-MD).")
 @click.option("--test-share", default=0.2, show_default=True, type=click.FloatRange(0.05, 0.5))

@@ -69,6 +69,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 _FEEDBACK_COLUMNS = "id, request_id, record_node, key_id, target, target_kind, verdict, reason, versions, created"
 _ALL_FEEDBACK = f"SELECT {_FEEDBACK_COLUMNS} FROM feedback ORDER BY created, id"
 _COUNT_ANSWERS = "SELECT COUNT(*) FROM answers"
+_PURGE_ANSWERS = """
+DELETE FROM answers WHERE created < ?
+AND request_id NOT IN (SELECT request_id FROM feedback WHERE request_id IS NOT NULL)
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,11 @@ class FeedbackStore:
             )
         case = json.loads(unseal(row[6], keyring=self.keyring, aad=f"answer:{request_id}"))
         return StoredAnswer(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), json.loads(row[5]), case)
+
+    def purge_answers(self, *, before: str) -> int:
+        """Forget answers kept before `before` (ISO time) that got no feedback; how many were forgotten."""
+        with self._lock:
+            return self._conn.execute(_PURGE_ANSWERS, (before,)).rowcount
 
     # -- feedback ---------------------------------------------------------------------------------------------
     def add(

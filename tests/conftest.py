@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,9 @@ from tests.fixtures import tiny_source_specs, write_tiny_sources
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Keep every test away from the user's own graph and settings."""
-    for name in ("CDSS_STORE", "CDSS_SOURCES_DIR", "CDSS_SOURCES_MIRROR", "CDSS_BATCH_SIZE", "CDSS_LOG_LEVEL"):
-        monkeypatch.delenv(name, raising=False)
+    """Keep every test away from the user's own graph, keys and settings: no `CDSS_*` variable gets through."""
+    for name in [n for n in os.environ if n.startswith("CDSS_")]:
+        monkeypatch.delenv(name)
     data_dir = tmp_path / "cdss-data"
     monkeypatch.setenv("CDSS_DATA_DIR", str(data_dir))
     monkeypatch.setenv("CDSS_PROGRESS", "0")

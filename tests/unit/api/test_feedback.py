@@ -7,6 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from cdss.errors import NotFoundError
 from cli import cli
 from runtime.learning import feedback_cases
 from tests.api_app import ranking_graph_app
@@ -125,6 +126,11 @@ def test_stats_export_learn_and_rollback_read_what_the_api_stored(api, monkeypat
     runner = CliRunner()
     stats = json.loads(runner.invoke(cli, ["feedback", "stats", "--json"]).output)
     assert stats["feedback"] == 12 and stats["by_verdict"] == {"final_diagnosis": 12} and stats["answers_kept"] == 12
+    unanswered = recommend(client, tokens)["request_id"]
+    assert "forgot 0 answers" in runner.invoke(cli, ["feedback", "purge", "--older-than", "1"]).output
+    assert services.feedback.purge_answers(before="9999") == 1
+    with pytest.raises(NotFoundError):
+        services.feedback.answer(unanswered)
     exported = runner.invoke(cli, ["feedback", "export"]).output.splitlines()
     assert len(exported) == 12 and json.loads(exported[0])["target"] == "OMIM:100003"
     learned = runner.invoke(cli, ["learn", "--json", "--validation-share", "0.3"])
