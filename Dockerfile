@@ -33,7 +33,8 @@ FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    CDSS_DATA_DIR=/data/cdss
+    CDSS_DATA_DIR=/data/cdss \
+    CDSS_BIND=0.0.0.0:8000
 
 # A user without privileges; the data folder is created here so that a new named volume
 # mounted on it starts out owned by that user.
@@ -51,5 +52,5 @@ USER cdss
 VOLUME ["/data/cdss"]
 EXPOSE 8000
 
-# gunicorn binds CDSS_BIND (0.0.0.0:8000) and starts CDSS_WORKERS workers; see gunicorn.conf.py.
+# gunicorn binds CDSS_BIND (0.0.0.0:8000 in the image; loopback elsewhere) and starts CDSS_WORKERS workers; see gunicorn.conf.py.
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "--worker-tmp-dir", "/dev/shm", "api.wsgi:app"]

@@ -8,7 +8,9 @@ since the SQLite connection and torch state must not cross a fork.
 
 import os
 
-bind = os.environ.get("CDSS_BIND", "0.0.0.0:8000")
+# Loopback unless told otherwise: the container image sets CDSS_BIND=0.0.0.0:8000, where the port is published
+# on purpose; on a host, exposing the API to the network is a choice made with CDSS_BIND.
+bind = os.environ.get("CDSS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("CDSS_WORKERS", "2"))
 # One request at a time per worker: the engine serialises store access anyway.
 threads = 1

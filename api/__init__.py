@@ -12,8 +12,9 @@ import uuid
 
 from flask import Flask, Response, g, request
 
-from api.errors import register_error_handlers
+from api.errors import register_error_handlers, unaudited_response
 from api.services import Services
+from cdss.errors import NotReadyError
 from cdss.settings import Settings, load_settings
 
 log = logging.getLogger("api")
@@ -51,6 +52,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     def start() -> None:
         g.request_id = uuid.uuid4().hex
         g.started = time.perf_counter()
+        if request.path.startswith("/v1") and not services.audit.writable():
+            # Refused before anything runs, so no write is committed that the audit log would not show.
+            raise NotReadyError("the audit log cannot be written; this call is refused until it can")
 
     @app.after_request
     def finish(response: Response) -> Response:
@@ -77,16 +81,20 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             g.get("request_id"),
         )
         if request.path.startswith("/v1"):
-            services.audit.write(
-                key_id=g.get("key_id"),
-                endpoint=route,
-                method=request.method,
-                status=response.status_code,
-                body=g.get("body", b""),
-                versions=services.versions,
-                returned_ids=_returned_ids(g.get("result")),
-                request_id=g.get("request_id", ""),
-            )
+            try:
+                services.audit.write(
+                    key_id=g.get("key_id"),
+                    endpoint=route,
+                    method=request.method,
+                    status=response.status_code,
+                    body=g.get("body", b""),
+                    versions=services.versions,
+                    returned_ids=_returned_ids(g.get("result")),
+                    request_id=g.get("request_id", ""),
+                )
+            except OSError as error:
+                log.error("audit write failed (%s) for %s %s [%s]", error.strerror, request.method, route, g.request_id)
+                return unaudited_response(response.status_code)
         return response
 
     if services.engine is None:

@@ -117,6 +117,11 @@ class AuditLog:
             os.replace(self.path, aside)
             log.warning("audit log %s had no integrity chain; kept as %s, a chained log starts now", self.path, aside)
 
+    def writable(self) -> bool:
+        """Whether a line could be appended now (the file, or its folder while there is no file yet)."""
+        target = self.path if self.path.exists() else self.path.parent
+        return os.access(target, os.W_OK) and os.access(self.path.parent, os.W_OK)
+
     def input_hash(self, body: bytes) -> str | None:
         return hmac.new(self.key, body, hashlib.sha256).hexdigest() if body else None
 

@@ -90,6 +90,18 @@ def error_response(
     return Response(json.dumps({"error": body}), status=status, mimetype=JSON)
 
 
+def unaudited_response(status: int) -> Response:
+    """The truthful answer when a call ran but its audit line could not be written: 503, saying whether the
+    call itself succeeded (a write it made stays made)."""
+    outcome = "was carried out" if status < 400 else f"failed ({status})"
+    return error_response(
+        503,
+        "audit_failed",
+        f"the call {outcome} but could not be written to the audit log; its answer is withheld, and the service "
+        "refuses further calls until the audit log can be written",
+    )
+
+
 def _operation_outcome(status: int, code: str, message: str, details: list | None, location: str | None) -> Response:
     issue_type = ISSUE_TYPES.get(status, "processing" if status < 500 else "exception")
     issues = [

@@ -359,6 +359,8 @@ class Readiness(BaseModel):
     graph: bool
     engine: bool
     nlp: bool | None
+    audit: bool
+    """Whether the audit log can be written: /v1 calls are refused while it cannot."""
     error: str | None = None
 
 

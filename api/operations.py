@@ -23,6 +23,8 @@ from cdss.errors import AuthError, ForbiddenError, InputError
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
+MAX_JSON_DEPTH = 64
+"""Deeper than any request cdss reads (a FHIR Bundle nests about 10 levels); deeper is refused before it is walked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +69,43 @@ class ValidationFailed(InputError):
         super().__init__(f"invalid {where}: {fields}")
 
 
-def _validated(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+def _validated(model: type[BaseModel], data: Any, where: str, *, strict: bool = False) -> BaseModel:
+    """`strict` for JSON, where a number must be sent as a number ("5" and true are not 5); query strings and
+    form fields are text by nature and are read laxly."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=strict)
     except ValidationError as error:
         raise ValidationFailed(where, error) from None
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (walked without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON body (RFC 8259: UTF-8), or an `InputError` that says what is wrong without quoting it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"the body is not valid JSON: it is not UTF-8 (byte {error.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"the body is not valid JSON: {error.msg} at position {error.pos}") from None
+    except RecursionError:
+        raise InputError(f"the body is not valid JSON here: it nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError:
+        raise InputError("the body is not valid JSON here: a number in it has too many digits") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise InputError(f"the body nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects")
+    return data
 
 
 def _form_data() -> dict[str, str]:
@@ -87,17 +121,16 @@ def _form_data() -> dict[str, str]:
 def _body(model: type[BaseModel], *, uploads: bool = False) -> BaseModel:
     if uploads and request.mimetype == MULTIPART:
         return _validated(model, _form_data(), "body")
-    if not request.is_json:
-        from werkzeug.exceptions import UnsupportedMediaType
+    from werkzeug.exceptions import UnsupportedMediaType
 
+    if not request.is_json:
         raise UnsupportedMediaType(f"send the body as {JSON}")
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in {"utf-8", "utf8"}:
+        raise UnsupportedMediaType(f"JSON bodies are UTF-8 (RFC 8259); the request says charset={charset[:20]}")
     raw = request.get_data(cache=True)
     g.body = raw
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"the body is not valid JSON: {type(error).__name__} at position {error.pos}") from None
-    return _validated(model, data, "body")
+    return _validated(model, parse_json(raw), "body", strict=True)
 
 
 def _authorise(scope: str, *, jwt: bool) -> None:

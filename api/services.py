@@ -9,6 +9,7 @@ serialised per process; gunicorn workers give parallelism.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -29,6 +30,14 @@ from runtime import open_graph
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
+STORE_GONE = "store_error: the graph store does not answer"
+AUDIT_UNWRITABLE = "audit_unwritable: the audit log cannot be written; /v1 calls are refused until it can"
+_PATH = re.compile(r"(?:[a-z][a-z0-9+]*://)?(?:/[^\s/'\"]+)+/([^\s/'\"]+)")
+
+
+def without_paths(message: str | None) -> str | None:
+    """`message` with each absolute path cut to its last part, for bodies that need no key."""
+    return _PATH.sub(r"\1", message) if message else message
 
 
 class Services:
@@ -111,26 +120,36 @@ class Services:
     # --- readiness -------------------------------------------------------------------------------------------
 
     def readiness(self) -> dict:
+        """What `/readyz` says: the parts loaded, the store readable, the audit log writable, and why not if
+        not (without file paths: the endpoint needs no key)."""
         engine = self.engine
         nlp = None if not self.settings.api_nlp else engine is not None and engine.reader is not None
-        reachable = self.store is not None and self.store.ping()
+        try:
+            reachable = self.store is not None and self.store.ping()
+            version = self.store.graph_version if reachable else None
+        except CdssError as error:
+            reachable, version = False, None
+            self.error = f"{error.code}: {error}"
+        audit = self.audit.writable()
         if engine is not None and not reachable:
-            self.error = f"store_error: the graph store at {self.store.location} does not answer"
-        elif engine is not None and self.store.graph_version != engine.knowledge.graph_version:
+            self.error = self.error if self.error and "cannot be read" in self.error else STORE_GONE
+        elif engine is not None and version != engine.knowledge.graph_version:
             # A rebuild in place (Neo4j) or underneath: answers would mix two graphs until this worker reloads.
             self.error = (
-                f"store_error: the graph at {self.store.location} is now version {self.store.graph_version or 'none'}"
-                f", not the loaded {engine.knowledge.graph_version}; restart the workers once the build is done"
+                f"store_error: the graph is now version {version or 'none'}, not the loaded "
+                f"{engine.knowledge.graph_version}; restart the workers once the build is done"
             )
         elif engine is not None:
             self.error = None
-        ready = engine is not None and reachable and nlp is not False and self.error is None
+        error = self.error or (None if audit else AUDIT_UNWRITABLE)
+        ready = engine is not None and reachable and nlp is not False and error is None
         return {
             "ready": ready,
             "graph": reachable and engine is not None,
             "engine": engine is not None,
             "nlp": nlp,
-            "error": self.error,
+            "audit": audit,
+            "error": without_paths(error),
         }
 
     @contextmanager

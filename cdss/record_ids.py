@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 
 from cdss.errors import ConfigError
+from cdss.secret_files import publish_once
 from cdss.settings import Settings
 
 KEY_FILE = "record-id.key"
@@ -26,10 +26,7 @@ def record_id_key(settings: Settings) -> bytes:
         return settings.record_id_key.encode()
     path = settings.data_dir / KEY_FILE
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        publish_once(path, secrets.token_hex(32))
     try:
         key = path.read_text().strip()
     except OSError as exc:

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from cdss.batching import batched
 from cdss.errors import ConfigError, CryptoError
+from cdss.secret_files import publish_once, staged_file
 from cdss.types import Concept, NodeLabel
 
 SCHEME = "aesgcm1"
@@ -60,15 +60,7 @@ class RecordStore(Protocol):
 def load_keyring(path: Path) -> DataKeyring:
     """The keyring at `path`, created with one fresh key on first use."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staged = _write_staged(path, {"k1": secrets.token_bytes(KEY_BYTES)}, active="k1")
-        try:
-            # A link publishes the whole file, and only where none is yet: of racing processes, one key wins.
-            os.link(staged, path)
-        except FileExistsError:
-            pass
-        finally:
-            staged.unlink()
+        publish_once(path, _keyring_text({"k1": secrets.token_bytes(KEY_BYTES)}, active="k1"))
     return _read_keyring(path)
 
 
@@ -191,7 +183,7 @@ def _decode_key(key_id: str, encoded: object, path: Path) -> bytes:
 
 def _save(keyring: DataKeyring) -> None:
     """Replace the keyring file in one step, so a crash leaves the old file or the new, never half of one."""
-    staged = _write_staged(keyring.path, keyring.keys, active=keyring.active)
+    staged = staged_file(keyring.path, _keyring_text(keyring.keys, active=keyring.active))
     try:
         os.replace(staged, keyring.path)
     except OSError:
@@ -199,18 +191,8 @@ def _save(keyring: DataKeyring) -> None:
         raise
 
 
-def _write_staged(path: Path, keys: Mapping[str, bytes], *, active: str) -> Path:
-    """A complete keyring file beside `path`, readable by its owner only."""
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump({"active": active, "keys": {k: _b64(v) for k, v in keys.items()}}, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        os.unlink(name)
-        raise
-    return Path(name)
+def _keyring_text(keys: Mapping[str, bytes], *, active: str) -> str:
+    return json.dumps({"active": active, "keys": {k: _b64(v) for k, v in keys.items()}}, indent=2)
 
 
 def _next_key_id(key_ids: Iterable[str]) -> str:

@@ -10,13 +10,14 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from cdss.batching import batched
-from cdss.errors import GraphNotBuiltError, StoreError
+from cdss.errors import GraphNotBuiltError, InputError, StoreError
 from cdss.text import normalize_term
 from cdss.types import Concept, Edge, EdgeKey, EdgeType, NodeLabel, Provenance
 from kg import sql
@@ -90,10 +91,18 @@ def _term_rows(concept: Concept) -> list[tuple]:
     return rows
 
 
+MAX_SEARCH_TERMS = 8
+"""Words of a search beyond this add little and each one costs a full-text scan."""
+MIN_PREFIX_CHARS = 3
+"""A shorter word is matched whole: "a"* would expand to every word that starts with a."""
+SEARCH_BUDGET_SECONDS = 1.0
+
+
 def _fts_query(text: str) -> str | None:
-    """Each normalised word as a quoted prefix term; all must match."""
-    words = normalize_term(text).split()
-    return " ".join(f'"{w}"*' for w in words) or None
+    """The normalised words, each once and at most `MAX_SEARCH_TERMS`, quoted; prefix terms from 3 letters on.
+    All must match."""
+    words = list(dict.fromkeys(normalize_term(text).split()))[:MAX_SEARCH_TERMS]
+    return " ".join(f'"{w}"*' if len(w) >= MIN_PREFIX_CHARS else f'"{w}"' for w in words) or None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -160,20 +169,40 @@ class SqliteStore(GraphStore):
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
         with self._lock:
             cur = self._conn.cursor()
-            cur.execute("BEGIN")
             try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            else:
+                cur.execute("BEGIN")
+                try:
+                    yield cur
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
                 cur.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"the embedded graph store cannot be written: {exc}") from None
             finally:
                 cur.close()
 
-    def _query(self, statement: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple]:
+    def _query(
+        self, statement: str, params: Sequence[Any] | Mapping[str, Any] = (), *, budget: float | None = None
+    ) -> list[tuple]:
+        """Rows of one read; with a `budget` in seconds, a query still running then is stopped (InputError)."""
         with self._lock:
-            return self._conn.execute(statement, params).fetchall()
+            if budget is not None:
+                deadline = time.monotonic() + budget
+                self._conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+            try:
+                return self._conn.execute(statement, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if budget is not None and "interrupted" in str(exc):
+                    raise InputError(
+                        f"the search is too broad to answer within {budget:g} s: add letters or another word"
+                    ) from None
+                raise StoreError(f"the embedded graph store cannot be read: {exc}") from None
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"the embedded graph store cannot be read: {exc}") from None
+            finally:
+                if budget is not None:
+                    self._conn.set_progress_handler(None, 0)
 
     # -- writes ---------------------------------------------------------------
     def upsert_nodes(self, nodes: Iterable[Concept]) -> int:
@@ -231,7 +260,7 @@ class SqliteStore(GraphStore):
             "limit": limit,
             "candidates": max(2_000, limit * 50),
         }
-        return [_concept(row) for row in self._query(sql.SEARCH_NODES, params)]
+        return [_concept(row) for row in self._query(sql.SEARCH_NODES, params, budget=SEARCH_BUDGET_SECONDS)]
 
     def _edges(
         self, node_id: str, side: Direction, edge_types: Sequence[EdgeType] | None, limit: int | None
@@ -266,6 +295,8 @@ class SqliteStore(GraphStore):
                 if not rows:
                     return
                 yield from rows
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the embedded graph store cannot be read: {exc}") from None
         finally:
             cursor.close()
 
