@@ -71,14 +71,18 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             response.headers["Vary"] = "Origin"
         route = request.url_rule.rule if request.url_rule is not None else "(no route)"
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        fields = {
+            "request_id": g.get("request_id"),
+            "method": request.method,
+            "route": route,
+            "status": response.status_code,
+            "ms": round(elapsed, 1),
+            "key_id": g.get("key_id"),
+        }
         log.info(
             "%s %s %d %.1fms key=%s [%s]",
-            request.method,
-            route,
-            response.status_code,
-            elapsed,
-            g.get("key_id"),
-            g.get("request_id"),
+            *(fields[k] for k in ("method", "route", "status", "ms", "key_id", "request_id")),
+            extra=fields,
         )
         if request.path.startswith("/v1"):
             try:

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
 STORE_GONE = "store_error: the graph store does not answer"
+STORE_REPLACED = (
+    "store_error: the graph file was replaced or removed since this worker opened it; restart the workers to "
+    "serve the new graph"
+)
 AUDIT_UNWRITABLE = "audit_unwritable: the audit log cannot be written; /v1 calls are refused until it can"
 _PATH = re.compile(r"(?:[a-z][a-z0-9+]*://)?(?:/[^\s/'\"]+)+/([^\s/'\"]+)")
 
@@ -132,7 +136,8 @@ class Services:
             self.error = f"{error.code}: {error}"
         audit = self.audit.writable()
         if engine is not None and not reachable:
-            self.error = self.error if self.error and "cannot be read" in self.error else STORE_GONE
+            unreadable = self.error is not None and "cannot be" in self.error
+            self.error = STORE_REPLACED if self.store.replaced() else self.error if unreadable else STORE_GONE
         elif engine is not None and version != engine.knowledge.graph_version:
             # A rebuild in place (Neo4j) or underneath: answers would mix two graphs until this worker reloads.
             self.error = (

@@ -1,5 +1,9 @@
 """The WSGI entry point for gunicorn: `gunicorn -c gunicorn.conf.py api.wsgi:app`."""
 
 from api import create_app
+from api.logs import configure_logging
+from cdss.settings import load_settings
 
-app = create_app()
+settings = load_settings()
+configure_logging(settings.log_level)
+app = create_app(settings)

@@ -24,8 +24,10 @@ EXAMPLE = {
 def serve_command(host: str, port: int, demo_key: bool) -> None:
     """Serve the API for development (production: gunicorn -c gunicorn.conf.py api.wsgi:app)."""
     from api import create_app
+    from api.logs import configure_logging
 
     settings = load_settings()
+    configure_logging(settings.log_level)
     app = create_app(settings)
     if demo_key:
         key, token = app.extensions["cdss"].keys.create("demo key from cdss serve --demo-key", ["read"])

@@ -105,6 +105,20 @@ def _fts_query(text: str) -> str | None:
     return " ".join(f'"{w}"*' if len(w) >= MIN_PREFIX_CHARS else f'"{w}"' for w in words) or None
 
 
+REPLACED = (
+    "the graph file was replaced or removed since this worker opened it; nothing was written. Restart the "
+    "workers to serve the new graph"
+)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -140,6 +154,7 @@ class SqliteStore(GraphStore):
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {self.location}: {exc}") from None
+        self._identity = _file_identity(self.path)
         if staging:
             # A staged file is thrown away on any failure, so durability is not needed until the swap.
             self._conn.execute("PRAGMA journal_mode = OFF")
@@ -157,6 +172,14 @@ class SqliteStore(GraphStore):
             self._conn.close()
             raise StoreError(f"{self.location} is not a cdss graph database: {exc}") from None
 
+    def replaced(self) -> bool:
+        """Whether the file at this path is no longer the one this store opened (a rebuild swapped it in, or it
+        was removed): reads would come from the old file and writes would be lost with it."""
+        return _file_identity(self.path) != self._identity
+
+    def ping(self) -> bool:
+        return not self.replaced()
+
     def _check_schema(self) -> None:
         found = dict(self._conn.execute(sql.SELECT_META).fetchall()).get(META_SCHEMA_VERSION)
         if found != sql.SCHEMA_VERSION:
@@ -167,6 +190,8 @@ class SqliteStore(GraphStore):
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        if self.replaced():
+            raise StoreError(REPLACED)
         with self._lock:
             cur = self._conn.cursor()
             try:

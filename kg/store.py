@@ -164,6 +164,11 @@ class GraphStore(ABC):
         """Whether the store answers now (a server store may go away and come back)."""
         return True
 
+    def replaced(self) -> bool:
+        """Whether the store was swapped for another since it was opened (a file store's file rebuilt); a server
+        store is rebuilt in place and never is."""
+        return False
+
     # -- lifecycle ------------------------------------------------------------
     @abstractmethod
     def close(self) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+
 import pytest
 
+from api.logs import configure_logging
 from kg.sqlite_store import MAX_SEARCH_TERMS, _fts_query
 from tests.api_app import ranking_graph_app
 
@@ -90,3 +95,40 @@ def test_a_truncated_graph_file_is_a_503_that_says_so(tmp_path):
         assert ready.status_code == 503 and str(tmp_path) not in (ready.get_json()["error"] or "")
     finally:
         services.close()
+
+
+def test_a_graph_file_replaced_underneath_makes_the_worker_unready_and_refuses_writes(tmp_path):
+    app, services = ranking_graph_app(tmp_path)
+    try:
+        token = services.keys.create("clinic", ["read", "ingest"])[1]
+        client = app.test_client()
+        path = services.store.path
+        fresh = path.with_name("rebuilt.sqlite")
+        fresh.write_bytes(path.read_bytes())
+        fresh.replace(path)
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and "replaced or removed" in ready.get_json()["error"]
+        note = {"records": [{"id": "after-swap", "text": "Fever and cough."}]}
+        refused = client.post("/v1/records", json=note, headers={"X-API-Key": token})
+        assert refused.status_code == 503 and "nothing was written" in refused.get_json()["error"]["message"]
+    finally:
+        services.close()
+
+
+def test_log_lines_are_json_with_the_route_template_and_no_query_or_path_values(api):
+    client, _, headers = api
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging("INFO", stream=stream)
+    try:
+        client.get("/v1/diseases/OMIM:154700/related?limit=3", headers=headers)
+        client.get("/v1/diseases?q=zqxj-secret-query", headers=headers)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    requests = [line for line in lines if "route" in line]
+    assert [r["route"] for r in requests] == ["/v1/diseases/<curie>/related", "/v1/diseases"]
+    assert all({"time", "level", "request_id", "status", "ms", "key_id"} <= set(r) for r in requests)
+    assert "zqxj" not in stream.getvalue() and "154700" not in stream.getvalue()
