@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from api.audit import AuditLog
 from api.keys import KeyStore
-from api.limits import RateLimiter
+from api.limits import SharedRateLimiter
 from cdss.errors import CdssError, NotReadyError, StoreError
 from cdss.record_ids import record_id_key
 from cdss.sealing import load_keyring
@@ -57,7 +57,7 @@ class Services:
         self.settings = settings
         self.image_models: Mapping[str, object] = image_models or {}
         self.keys = KeyStore(settings.api_keys)
-        self.limiter = RateLimiter(settings.rate_limit)
+        self.limiter = SharedRateLimiter(settings.rate_limit, settings.rate_limits_db)
         self.audit = AuditLog(settings.audit_log, key=record_id_key(settings))
         self.feedback = FeedbackStore(settings.feedback_db, keyring=load_keyring(settings.data_key_file))
         self.store = store
@@ -120,6 +120,7 @@ class Services:
             self.store.close()
         self.keys.close()
         self.feedback.close()
+        self.limiter.close()
 
     # --- readiness -------------------------------------------------------------------------------------------
 

@@ -57,7 +57,9 @@ class Settings:
     data_key_file: Path
     """Keys sealing stored record text, kept apart from the graph (`CDSS_DATA_KEY_FILE`; <data_dir>/data-keys.json)."""
     rate_limit: int
-    """Requests per minute per API key, per worker process (`CDSS_RATE_LIMIT`)."""
+    """Requests per minute per API key, shared by the workers of a host (`CDSS_RATE_LIMIT`)."""
+    rate_limits_db: Path
+    """The buckets the workers share (`CDSS_RATE_LIMITS_DB`; default <data_dir>/rate_limits.sqlite)."""
     max_request_bytes: int
     """The largest request body the API accepts (`CDSS_MAX_REQUEST_BYTES`, 1 MB)."""
     max_image_bytes: int
@@ -159,6 +161,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         audit_log=Path(env.get(PREFIX + "AUDIT_LOG") or data_dir / "audit.jsonl").expanduser(),
         data_key_file=Path(env.get(PREFIX + "DATA_KEY_FILE") or data_dir / "data-keys.json").expanduser(),
         rate_limit=_int(env, "RATE_LIMIT", 600, minimum=1),
+        rate_limits_db=Path(env.get(PREFIX + "RATE_LIMITS_DB") or data_dir / "rate_limits.sqlite").expanduser(),
         max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 1_048_576, minimum=1024),
         max_image_bytes=_int(env, "MAX_IMAGE_BYTES", 16_777_216, minimum=1024),
         cors_origins=tuple(o.strip() for o in (env.get(PREFIX + "CORS_ORIGINS") or "").split(",") if o.strip()),
