@@ -17,8 +17,9 @@ from cdss.merge_rules import MergeRule
 from cdss.progress import progress
 from cdss.types import NodeLabel
 from kg.assembly import SourceSummary, assemble
+from kg.records_carry import previous_records, write_records
 from kg.store import META_BUILT_AT, META_GRAPH_VERSION, META_SOURCES
-from kg.store_urls import Neo4jLogin, building_store
+from kg.store_urls import Neo4jLogin, building_store, open_store
 from kg.version import graph_version
 from ontologies import CANONICAL_PREFIXES, GRAPH_SOURCES, MERGE_RULES, SourceData, SourceSpec
 
@@ -35,6 +36,10 @@ class BuildReport:
     sources: list[SourceSummary]
     skipped: list[str] = field(default_factory=list)
     """Optional sources that could not be read, each with the reason."""
+    records_carried: int = 0
+    """Ingested records read from the graph this build replaced and written into the new one."""
+    record_edges_dropped: int = 0
+    """Their mentions of concepts the new graph no longer has."""
 
     @property
     def edges_per_second(self) -> float:
@@ -44,8 +49,15 @@ class BuildReport:
         return (
             f"built graph {self.graph_version}: {self.nodes:,} nodes, {self.edges:,} edges "
             f"from {len(self.sources)} sources in {self.seconds:.1f} s "
-            f"({self.edges_per_second:,.0f} edges/s) -> {self.store}"
+            f"({self.edges_per_second:,.0f} edges/s) -> {self.store}" + self._records_line()
         )
+
+    def _records_line(self) -> str:
+        if not self.records_carried:
+            return ""
+        dropped = self.record_edges_dropped
+        gone = f" ({dropped:,} mentions of concepts now gone left out)" if dropped else ""
+        return f"; {self.records_carried:,} ingested records carried over{gone}"
 
     def to_dict(self) -> dict:
         seconds = {"seconds": 3, "load_seconds": 3, "write_seconds": 3}
@@ -107,6 +119,7 @@ def build_graph(
         graph = assemble(loaded, rules=rules, canonical_prefixes=canonical_prefixes)
         version = graph_version(graph.nodes, graph.edges)
         write_started = time.perf_counter()
+        records = previous_records(lambda: open_store(store_url, login=login))
         with building_store(store_url, batch_size=batch_size, login=login) as store:
             store.upsert_nodes(
                 progress(graph.nodes, desc="writing nodes", total=len(graph.nodes), enabled=show_progress, unit="node")
@@ -114,6 +127,7 @@ def build_graph(
             store.upsert_edges(
                 progress(graph.edges, desc="writing edges", total=len(graph.edges), enabled=show_progress, unit="edge")
             )
+            carried = write_records(store, records)
             store.set_meta(
                 {
                     META_GRAPH_VERSION: version,
@@ -132,4 +146,6 @@ def build_graph(
         write_seconds=write_seconds,
         sources=graph.sources,
         skipped=skipped,
+        records_carried=carried.records,
+        record_edges_dropped=carried.edges_dropped,
     )

@@ -31,12 +31,13 @@ from cdss.record_ids import hashed_record_id
 from cdss.sealing import SEALED_TEXT, DataKeyring, seal
 from cdss.types import Assertion, Concept, Edge, EdgeKey, EdgeType, Mention, NodeLabel, Provenance
 from deid import deidentify
+from kg.records_carry import RECORDS_SOURCE
 from kg.store import Direction, GraphStore
 from nlp.mentions import doc_mentions
 from nlp.pipeline import annotate, pipeline_version
 from nlp.records import RecordInput
 
-SOURCE = "records"
+SOURCE = RECORDS_SOURCE
 LICENSE = "Derived from this deployment's own records; not for redistribution"
 META_RECORDS = "records_count"
 META_DIGEST = "records_digest"

@@ -31,6 +31,7 @@ from scipy import sparse
 from cdss.errors import GraphModelError
 from cdss.text import normalize_term
 from cdss.types import Concept, Edge, EdgeType, NodeLabel
+from kg.records_carry import RECORDS_SOURCE
 from kg.store import GraphStore
 from ranking.closure import ancestor_closure
 from ranking.config import COMMON, DDXPLUS, RARE, RankingConfig
@@ -38,7 +39,7 @@ from ranking.disease_facts import onset_years, urgent_diseases
 from ranking.learned import LearnedUpdate, mix_log_prior
 from ranking.priors import PriorTable
 
-CURATED_EXCLUDED_SOURCES = frozenset({"records"})
+CURATED_EXCLUDED_SOURCES = frozenset({RECORDS_SOURCE})
 """`HAS_FINDING` sources the ranking does not learn from: co-occurrence in records is not curation."""
 RARE_PREFIXES = ("OMIM:", "ORPHA:", "DECIPHER:")
 IDENTITY = "SAME_CONDITION"

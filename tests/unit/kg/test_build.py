@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from cdss.errors import GraphNotBuiltError, SourceMissingError, SourceParseError, StoreError
-from cdss.types import EdgeType, NodeLabel
+from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
 from kg import Direction, build_graph, open_store
 from kg.sqlite_store import SqliteStore, remove_stale_stages
 from kg.version import graph_version
@@ -246,3 +246,27 @@ def test_an_optional_source_that_cannot_be_read_is_skipped_with_the_reason(tmp_p
     report = build_graph(store_url=str(tmp_path / "g.sqlite"), sources_dir=tmp_path, sources=specs)
     [skipped] = report.skipped
     assert skipped.startswith("disease_ontology: source 'disease_ontology': cannot read") and "HumanDO.tsv" in skipped
+
+
+def test_ingested_records_survive_a_rebuild_and_leave_the_version_alone(tmp_path, tiny_specs, tiny_graph):
+    with open_store(str(tiny_graph)) as store:
+        version = store.graph_version
+        disease = next(store.iter_nodes(label=NodeLabel.DISEASE)).id
+        provenance = Provenance("records", "test", "ours")
+        store.upsert_nodes(
+            [Concept("RECORD:" + "a" * 32, NodeLabel.RECORD, "record aaaa", attributes={"digest": "01"})]
+        )
+        store.upsert_edges(
+            [
+                Edge(EdgeType.MENTIONS, "RECORD:" + "a" * 32, disease, provenance, {"present": True}),
+                Edge(EdgeType.MENTIONS, "RECORD:" + "a" * 32, "HP:9999999", provenance, {"present": True}),
+            ]
+        )
+        store.set_meta({"records_count": "1", "records_digest": "0000000000000001"})
+    report = build_graph(store_url=str(tiny_graph), sources_dir=tmp_path, sources=tiny_specs)
+    assert (report.graph_version, report.records_carried, report.record_edges_dropped) == (version, 1, 1)
+    assert "1 ingested records carried over (1 mentions of concepts now gone left out)" in report.summary_line()
+    with open_store(str(tiny_graph)) as store:
+        assert store.get_node("RECORD:" + "a" * 32).attributes == {"digest": "01"}
+        assert [e.end for e in store.neighbours("RECORD:" + "a" * 32, edge_types=[EdgeType.MENTIONS])] == [disease]
+        assert store.meta()["records_digest"] == "0000000000000001" and store.graph_version == version
