@@ -20,14 +20,12 @@ from kg.store import GraphStore
 log = logging.getLogger(__name__)
 
 RECORDS_SOURCE = "records"
-RECORD_META = ("records_count", "records_digest")
 
 
 @dataclass(slots=True)
 class RecordSnapshot:
     records: list[Concept] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
-    meta: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -43,8 +41,7 @@ def read_records(store: GraphStore) -> RecordSnapshot:
     records = list(store.iter_nodes(label=NodeLabel.RECORD))
     edges = list(store.iter_edges(edge_type=EdgeType.MENTIONS, start_label=NodeLabel.RECORD))
     edges += [e for e in store.iter_edges(edge_type=EdgeType.HAS_FINDING) if e.provenance.source == RECORDS_SOURCE]
-    meta = {k: v for k, v in store.meta().items() if k in RECORD_META}
-    return RecordSnapshot(records, edges, meta)
+    return RecordSnapshot(records, edges)
 
 
 def previous_records(open_previous: Callable[[], GraphStore]) -> RecordSnapshot:
@@ -60,6 +57,16 @@ def previous_records(open_previous: Callable[[], GraphStore]) -> RecordSnapshot:
         return RecordSnapshot()
 
 
+def records_digest(store: GraphStore) -> str:
+    """The XOR of every stored record's digest: one value that changes when any record's mentions do. It is
+    computed from the records themselves, never kept, so concurrent ingests or one killed halfway cannot
+    leave it wrong."""
+    value = 0
+    for record in store.iter_nodes(label=NodeLabel.RECORD):
+        value ^= int(str(record.attributes.get("digest", "0")), 16)
+    return f"{value:016x}"
+
+
 def write_records(store: GraphStore, snapshot: RecordSnapshot) -> RecordsCarried:
     """Write the snapshot into the new graph; edges to concepts it lacks are left out."""
     if not snapshot.records:
@@ -69,5 +76,4 @@ def write_records(store: GraphStore, snapshot: RecordSnapshot) -> RecordsCarried
     known = set(store.get_nodes(sorted(ends)))
     kept = [e for e in snapshot.edges if e.start in known and e.end in known]
     store.upsert_edges(kept)
-    store.set_meta(snapshot.meta)
     return RecordsCarried(len(snapshot.records), len(kept), len(snapshot.edges) - len(kept))

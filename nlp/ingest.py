@@ -39,8 +39,6 @@ from nlp.records import RecordInput
 
 SOURCE = RECORDS_SOURCE
 LICENSE = "Derived from this deployment's own records; not for redistribution"
-META_RECORDS = "records_count"
-META_DIGEST = "records_digest"
 ASSERTION_ORDER = [a.value for a in Assertion]
 PAIR_LABELS = {NodeLabel.DISEASE.value, NodeLabel.FINDING.value}
 
@@ -148,8 +146,6 @@ class Ingester:
         started = time.perf_counter()
         report = IngestReport()
         touched: set[str] = set()
-        meta = self.store.meta()
-        digest = int(meta.get(META_DIGEST, "0"), 16)
         for batch in batched(
             progress(records, desc="ingesting records", enabled=show_progress, unit="record"), batch_size
         ):
@@ -164,12 +160,10 @@ class Ingester:
                 touched.update(e.end for e in old_edges if e.attributes.get("present"))
                 touched.update(e.end for e in edges if e.attributes["present"])
                 if previous is not None:
-                    digest ^= int(str(previous.attributes.get("digest", "0")), 16)
                     report.replaced += 1
                 else:
                     report.new += 1
                 record_digest = _digest(node_id, edges)
-                digest ^= record_digest
                 attributes = {"mentions": len(mentions), "digest": f"{record_digest:016x}"}
                 if self.store_text:
                     attributes[SEALED_TEXT] = seal(text, keyring=self.keyring, aad=node_id)
@@ -197,8 +191,6 @@ class Ingester:
                 report.words += sum(1 for t in doc if not t.is_space and not t.is_punct)
         written, removed = self.update_statistics(touched)
         report.pair_edges_written, report.pair_edges_removed = written, removed
-        total = self.store.stats().nodes_by_label.get(NodeLabel.RECORD.value, 0)
-        self.store.set_meta({META_RECORDS: str(total), META_DIGEST: f"{digest:016x}"})
         report.seconds = time.perf_counter() - started
         return report
 

@@ -8,6 +8,7 @@ import pytest
 from cdss.errors import GraphNotBuiltError, SourceMissingError, SourceParseError, StoreError
 from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
 from kg import Direction, build_graph, open_store
+from kg.records_carry import records_digest
 from kg.sqlite_store import SqliteStore, remove_stale_stages
 from kg.version import graph_version
 from ontologies import SourceRelease, SourceSpec
@@ -262,11 +263,10 @@ def test_ingested_records_survive_a_rebuild_and_leave_the_version_alone(tmp_path
                 Edge(EdgeType.MENTIONS, "RECORD:" + "a" * 32, "HP:9999999", provenance, {"present": True}),
             ]
         )
-        store.set_meta({"records_count": "1", "records_digest": "0000000000000001"})
     report = build_graph(store_url=str(tiny_graph), sources_dir=tmp_path, sources=tiny_specs)
     assert (report.graph_version, report.records_carried, report.record_edges_dropped) == (version, 1, 1)
     assert "1 ingested records carried over (1 mentions of concepts now gone left out)" in report.summary_line()
     with open_store(str(tiny_graph)) as store:
         assert store.get_node("RECORD:" + "a" * 32).attributes == {"digest": "01"}
         assert [e.end for e in store.neighbours("RECORD:" + "a" * 32, edge_types=[EdgeType.MENTIONS])] == [disease]
-        assert store.meta()["records_digest"] == "0000000000000001" and store.graph_version == version
+        assert records_digest(store) == "0000000000000001" and store.graph_version == version

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from cdss.sealing import SEALED_TEXT, load_keyring, unseal
 from cdss.types import EdgeType, NodeLabel
 from cli import cli
 from kg import Direction, open_store
+from kg.records_carry import records_digest
 from nlp import build_pipeline
 from nlp.corpora import read_conll, read_pubtator
 from nlp.evaluate import evaluate
@@ -184,7 +186,7 @@ def test_ingest_writes_hashed_records_mentions_and_statistics(tmp_path, graph, p
         }
         # Both pneumonia records mention fever as present; seizures are negated or in family, so no edge.
         assert ("HP:0001945", 2, 2) in derived and not any(f == "HP:0001250" for f, *_ in derived)
-        assert store.meta()["records_count"] == "3"
+        assert store.stats().nodes_by_label["Record"] == 3
 
 
 def test_reingesting_a_record_replaces_its_mentions(tmp_path, graph, pipeline):
@@ -194,9 +196,9 @@ def test_reingesting_a_record_replaces_its_mentions(tmp_path, graph, pipeline):
         ingester = _ingester(store, pipeline)
         ingester.ingest(RECORDS)
         before = store.stats()
-        digest = store.meta()["records_digest"]
+        digest = records_digest(store)
         ingester.ingest(RECORDS)
-        assert (store.stats().edge_count, store.meta()["records_digest"]) == (before.edge_count, digest)
+        assert (store.stats().edge_count, records_digest(store)) == (before.edge_count, digest)
         report = ingester.ingest([RecordInput("MRN-002", "Pneumonia without fever.")])
         assert report.replaced == 1
         record = hashed_record_id("MRN-002", KEY)
@@ -208,7 +210,7 @@ def test_reingesting_a_record_replaces_its_mentions(tmp_path, graph, pipeline):
             if e.provenance.source == SOURCE and e.end == "HP:0001945"
         ]
         assert derived[0].attributes["n_both"] == 1
-        assert store.meta()["records_digest"] != digest
+        assert records_digest(store) != digest
         assert record_edge_precision(store)["diseases_with_both"] >= 1
 
 
@@ -305,3 +307,18 @@ def test_cli_extract_and_ingest(tmp_path, graph, monkeypatch):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["records"] == 1
     assert "SECRET-MARKER-42" not in path.read_bytes().decode("latin-1")
+
+
+def test_the_records_digest_holds_after_concurrent_ingests(tmp_path, graph, pipeline):
+    path = tmp_path / "g.sqlite"
+    path.write_bytes(graph.read_bytes())
+    with open_store(str(path)) as store:
+        ingester = _ingester(store, pipeline)
+        batches = [[RecordInput(f"A-{i}", "Pneumonia with fever.")] for i in range(4)]
+        batches += [[RecordInput(f"B-{i}", "Cough without fever.")] for i in range(4)]
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(ingester.ingest, batches))
+        stored = 0
+        for record in store.iter_nodes(label=NodeLabel.RECORD):
+            stored ^= int(record.attributes["digest"], 16)
+        assert records_digest(store) == f"{stored:016x}" and store.stats().nodes_by_label["Record"] == 8
