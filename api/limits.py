@@ -7,6 +7,7 @@ that restarts) spends from the same bucket; `RateLimiter` keeps them in one proc
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -17,8 +18,6 @@ from cdss.errors import RateLimitedError, StoreError
 from cdss.sqlite_files import open_database
 
 _SCHEMA = """
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, last REAL NOT NULL) WITHOUT ROWID;
 """
 _READ = "SELECT tokens, last FROM buckets WHERE key = ?"
@@ -27,6 +26,8 @@ INSERT INTO buckets (key, tokens, last) VALUES (?, ?, ?)
 ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, last = excluded.last
 """
 BUSY_MS = 2000
+
+log = logging.getLogger(__name__)
 
 
 def spend(tokens: float, last: float, now: float, *, capacity: float, rate: float) -> tuple[float, float | None]:
@@ -72,6 +73,11 @@ class SharedRateLimiter(RateLimiter):
         self.path = path
         self._conn = open_database(path, schema=_SCHEMA, what="the rate-limit database")
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            log.info("another worker is switching %s to WAL at this moment", path.name)
 
     def take(self, key: str) -> float:
         with self._lock:
