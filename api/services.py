@@ -58,7 +58,12 @@ class Services:
         self.image_models: Mapping[str, object] = image_models or {}
         self.keys = KeyStore(settings.api_keys)
         self.limiter = SharedRateLimiter(settings.rate_limit, settings.rate_limits_db)
-        self.audit = AuditLog(settings.audit_log, key=record_id_key(settings))
+        self.audit = AuditLog(
+            settings.audit_log,
+            key=record_id_key(settings),
+            max_bytes=settings.audit_max_bytes,
+            keep=settings.audit_keep,
+        )
         self.feedback = FeedbackStore(settings.feedback_db, keyring=load_keyring(settings.data_key_file))
         self.store = store
         self.engine = engine

@@ -54,6 +54,10 @@ class Settings:
     """The API key database, hashes only (`CDSS_API_KEYS`; default <data_dir>/api_keys.sqlite)."""
     audit_log: Path
     """JSON-lines audit log of API calls (`CDSS_AUDIT_LOG`; default <data_dir>/audit.jsonl)."""
+    audit_max_bytes: int
+    """Size past which the live audit log is moved aside as segment `<log>.<n>` (`CDSS_AUDIT_MAX_BYTES`; 0: never)."""
+    audit_keep: int
+    """Rotated audit segments kept; older ones are deleted, recorded in the head (`CDSS_AUDIT_KEEP`; 0: all)."""
     data_key_file: Path
     """Keys sealing stored record text, kept apart from the graph (`CDSS_DATA_KEY_FILE`; <data_dir>/data-keys.json)."""
     rate_limit: int
@@ -159,6 +163,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gnn_model=Path(env.get(PREFIX + "GNN_MODEL") or data_dir / "models" / "gnn.pt").expanduser(),
         api_keys=Path(env.get(PREFIX + "API_KEYS") or data_dir / "api_keys.sqlite").expanduser(),
         audit_log=Path(env.get(PREFIX + "AUDIT_LOG") or data_dir / "audit.jsonl").expanduser(),
+        audit_max_bytes=_int(env, "AUDIT_MAX_BYTES", 64 * 1024 * 1024, minimum=0),
+        audit_keep=_int(env, "AUDIT_KEEP", 16, minimum=0),
         data_key_file=Path(env.get(PREFIX + "DATA_KEY_FILE") or data_dir / "data-keys.json").expanduser(),
         rate_limit=_int(env, "RATE_LIMIT", 600, minimum=1),
         rate_limits_db=Path(env.get(PREFIX + "RATE_LIMITS_DB") or data_dir / "rate_limits.sqlite").expanduser(),

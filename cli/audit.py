@@ -20,11 +20,14 @@ def audit() -> None:
 @click.option(
     "--path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The log to check (default: CDSS_AUDIT_LOG); its head is <path>.head.",
+    help="The live log to check (default: CDSS_AUDIT_LOG); its head is <path>.head, its segments <path>.<n>.",
 )
 @click.option("--json", "as_json", is_flag=True)
 def verify_command(path: Path | None, as_json: bool) -> None:
-    """Check that no line was changed, removed, added or moved since it was written (exit status 4 if one was)."""
+    """Check that no line was changed, removed, added or moved since it was written (exit status 4 if one was).
+
+    The kept rotated segments and the live log are checked as one chain; a problem names its file and line.
+    """
     from api.audit import AuditLog, head_path
     from cdss.record_ids import KEY_FILE, record_id_key
 
@@ -41,4 +44,7 @@ def verify_command(path: Path | None, as_json: bool) -> None:
     if not report.ok:
         raise AuditIntegrityError(path, report.first_bad_line, report.reason or "")
     if not as_json:
-        click.echo(f"{path}: {report.lines} lines, intact")
+        files = f" in {report.segments} segments and the live log" if report.segments else ""
+        click.echo(f"{path}: {report.lines} lines{files}, intact")
+        if report.starts:
+            click.echo(report.starts)

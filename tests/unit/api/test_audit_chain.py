@@ -99,7 +99,9 @@ def test_a_repeated_line_is_found_after_the_original(log):
 
 def test_a_line_that_is_not_json_is_named(log):
     tamper(log, lambda lines: [lines[0], b"not json\n", *lines[2:]])
-    assert log.verify() == VerifyReport(lines=5, ok=False, first_bad_line=2, reason="line 2 is not a JSON object")
+    assert log.verify() == VerifyReport(
+        lines=5, ok=False, first_bad_line=2, reason="line 2 is not a JSON object", file="audit.jsonl"
+    )
 
 
 def test_a_cut_file_is_named(log):
@@ -180,6 +182,9 @@ def test_cli_verify_passes_an_intact_log_and_names_the_bad_line(run, log):
         "ok": True,
         "first_bad_line": None,
         "reason": None,
+        "file": None,
+        "segments": 0,
+        "starts": None,
     }
     tamper(log, lambda lines: lines[:1] + lines[2:])
     broken = run("--path", str(log.path))
