@@ -18,7 +18,7 @@ from cdss.progress import progress
 from cdss.types import NodeLabel
 from kg.assembly import SourceSummary, assemble
 from kg.records_carry import previous_records, write_records
-from kg.store import META_BUILT_AT, META_GRAPH_VERSION, META_SOURCES
+from kg.store import META_BUILT_AT, META_GRAPH_VERSION, META_SOURCES, GraphStore
 from kg.store_urls import Neo4jLogin, building_store, open_store
 from kg.version import graph_version
 from ontologies import CANONICAL_PREFIXES, GRAPH_SOURCES, MERGE_RULES, SourceData, SourceSpec
@@ -120,7 +120,14 @@ def build_graph(
         version = graph_version(graph.nodes, graph.edges)
         write_started = time.perf_counter()
         records = previous_records(lambda: open_store(store_url, login=login))
-        with building_store(store_url, batch_size=batch_size, login=login) as store:
+
+        def carry_late(new: GraphStore) -> None:
+            """All records again, under the live file's write lock at the swap, so those ingested while this build
+            ran are carried too (the embedded store; Neo4j has no swap and keeps the first reading)."""
+            nonlocal carried
+            carried = write_records(new, previous_records(lambda: open_store(store_url, login=login)))
+
+        with building_store(store_url, batch_size=batch_size, login=login, before_swap=carry_late) as store:
             store.upsert_nodes(
                 progress(graph.nodes, desc="writing nodes", total=len(graph.nodes), enabled=show_progress, unit="node")
             )

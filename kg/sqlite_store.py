@@ -195,7 +195,12 @@ class SqliteStore(GraphStore):
         with self._lock:
             cur = self._conn.cursor()
             try:
-                cur.execute("BEGIN")
+                # The write lock first, then the check: a rebuild swaps the file while it holds this lock, so a
+                # write that waited for it finds the file replaced instead of writing into the one going away.
+                cur.execute("BEGIN IMMEDIATE")
+                if self.replaced():
+                    cur.execute("ROLLBACK")
+                    raise StoreError(REPLACED)
                 try:
                     yield cur
                 except BaseException:
@@ -357,35 +362,3 @@ class SqliteStore(GraphStore):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-    @classmethod
-    @contextmanager
-    def staged(cls, path: Path, *, batch_size: int = 10_000) -> Iterator[SqliteStore]:
-        """Yield a fresh store beside `path`; on success it atomically replaces `path`.
-
-        On any failure, or if the process dies, the file at `path` is untouched.
-        Leftovers of killed builds are removed the next time a build starts.
-        """
-        path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_stages(path)
-        stage = path.with_name(f"{path.name}{STAGE_MARKER}{os.getpid()}-{threading.get_ident()}")
-        stage.unlink(missing_ok=True)
-        store: SqliteStore | None = None
-        try:
-            store = cls(stage, create=True, batch_size=batch_size, staging=True)
-            yield store
-            store._finish_staging()
-            store.close()
-            with stage.open("rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(stage, path)
-            directory = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-        except BaseException:
-            if store is not None:
-                store.close()
-            stage.unlink(missing_ok=True)
-            raise

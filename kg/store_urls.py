@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from cdss.errors import ConfigError
+from kg.sqlite_staging import staged_store
 from kg.sqlite_store import SqliteStore
 from kg.store import GraphStore
 
@@ -60,13 +61,21 @@ def open_store(
 
 
 @contextmanager
-def building_store(url: str, *, batch_size: int = 10_000, login: Neo4jLogin | None = None) -> Iterator[GraphStore]:
+def building_store(
+    url: str,
+    *,
+    batch_size: int = 10_000,
+    login: Neo4jLogin | None = None,
+    before_swap: Callable[[GraphStore], object] | None = None,
+) -> Iterator[GraphStore]:
     """A store to write a full build into.
 
     The embedded store builds beside the live file and replaces it only if the
-    block succeeds. Neo4j is cleared and written in place, batch by batch, each
-    batch one transaction; the graph version is stamped last, so a build that
-    fails leaves a graph without a version, which readers refuse.
+    block succeeds; `before_swap` runs on the new store while the live file is
+    write-locked, just before the swap (kg/sqlite_staging.py). Neo4j is cleared
+    and written in place, batch by batch, each batch one transaction; the graph
+    version is stamped last, so a build that fails leaves a graph without a
+    version, which readers refuse. There is no swap, so `before_swap` is not run.
     """
     from kg.neo4j_store import is_neo4j_url
 
@@ -79,5 +88,5 @@ def building_store(url: str, *, batch_size: int = 10_000, login: Neo4jLogin | No
         finally:
             store.close()
         return
-    with SqliteStore.staged(sqlite_path(url), batch_size=batch_size) as store:
+    with staged_store(sqlite_path(url), batch_size=batch_size, before_swap=before_swap) as store:
         yield store

@@ -2,6 +2,8 @@
 
 import os
 import sqlite3
+import threading
+import time
 
 import pytest
 
@@ -9,7 +11,8 @@ from cdss.errors import GraphNotBuiltError, SourceMissingError, SourceParseError
 from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
 from kg import Direction, build_graph, open_store
 from kg.records_carry import records_digest
-from kg.sqlite_store import SqliteStore, remove_stale_stages
+from kg.sqlite_staging import staged_store
+from kg.sqlite_store import remove_stale_stages
 from kg.version import graph_version
 from ontologies import SourceRelease, SourceSpec
 from ontologies.disease_ontology import load_disease_ontology
@@ -158,7 +161,7 @@ def test_an_optional_source_that_fails_is_skipped_with_its_reason(tmp_path, tiny
 
 def test_failure_while_writing_leaves_the_previous_graph(tmp_path, tiny_graph):
     version = open_store(str(tiny_graph)).graph_version
-    with pytest.raises(RuntimeError, match="disk on fire"), SqliteStore.staged(tiny_graph) as store:
+    with pytest.raises(RuntimeError, match="disk on fire"), staged_store(tiny_graph) as store:
         store.upsert_nodes([])
         raise RuntimeError("disk on fire")
     assert open_store(str(tiny_graph)).graph_version == version
@@ -270,3 +273,42 @@ def test_ingested_records_survive_a_rebuild_and_leave_the_version_alone(tmp_path
         assert store.get_node("RECORD:" + "a" * 32).attributes == {"digest": "01"}
         assert [e.end for e in store.neighbours("RECORD:" + "a" * 32, edge_types=[EdgeType.MENTIONS])] == [disease]
         assert records_digest(store) == "0000000000000001" and store.graph_version == version
+
+
+def _record(letter: str) -> Concept:
+    return Concept("RECORD:" + letter * 32, NodeLabel.RECORD, f"record {letter}", attributes={"digest": "01"})
+
+
+def test_a_record_written_during_a_build_is_carried_and_one_waiting_at_the_swap_is_refused(tiny_graph):
+    from kg.records_carry import previous_records, write_records
+
+    server = open_store(str(tiny_graph))
+    refused: list[str] = []
+
+    def ingest_late() -> None:
+        try:
+            server.upsert_nodes([_record("c")])
+        except StoreError as error:
+            refused.append(str(error))
+
+    waiting = threading.Thread(target=ingest_late)
+
+    def carry(new) -> None:
+        write_records(new, previous_records(lambda: open_store(str(tiny_graph))))
+        waiting.start()
+        # The server's write now waits for the lock this swap holds.
+        time.sleep(0.5)
+        assert waiting.is_alive()
+
+    with staged_store(tiny_graph, before_swap=carry) as new:
+        new.set_meta({"graph_version": "next"})
+        server.upsert_nodes([_record("b")])
+    waiting.join(timeout=10)
+    assert refused and "replaced" in refused[0]
+    with open_store(str(tiny_graph)) as store:
+        assert store.graph_version == "next"
+        assert store.get_node("RECORD:" + "b" * 32) is not None
+        assert store.get_node("RECORD:" + "c" * 32) is None
+    with pytest.raises(StoreError, match="replaced"):
+        server.upsert_nodes([_record("d")])
+    server.close()
