@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH ?= torch==2.13.0
 PORT ?= 8000
 
-.PHONY: run test install browser bench clean
+.PHONY: run test install system-packages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,18 +32,22 @@ run: install
 	$(BIN)/cdss rank --cases examples/cases.jsonl --top 3 --brief
 	$(BIN)/cdss serve --demo-key --port $(PORT)
 
-# The browser tests drive Debian's Chromium. It is installed here when this machine can (root, or sudo without a
-# password, and apt); otherwise those tests skip and say why.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+# Some tests drive programs from Debian: Chromium (the browser tests) and nginx (the proxy in front of gunicorn,
+# tests/unit/api/test_proxy.py). They are installed here when this machine can (root, or sudo without a password,
+# and apt); otherwise those tests skip and say why.
+system-packages:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	for need in "chromium:chromium chromium-driver" "nginx:nginx-light"; do \
+	  program=$${need%%:*}; packages=$${need#*:}; \
+	  command -v $$program >/dev/null 2>&1 || [ -x /usr/sbin/$$program ] && continue; \
 	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \
-	    $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null 2>&1 || \
-	    { $$SUDO apt-get update >/dev/null 2>&1 && $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null 2>&1; }; \
+	    $$SUDO apt-get install -y --no-install-recommends $$packages >/dev/null 2>&1 || \
+	    { $$SUDO apt-get update >/dev/null 2>&1 && $$SUDO apt-get install -y --no-install-recommends $$packages >/dev/null 2>&1; }; \
 	  fi; \
-	  command -v chromium >/dev/null 2>&1 || echo "Chromium could not be installed: the browser tests will be skipped"; }
+	  command -v $$program >/dev/null 2>&1 || [ -x /usr/sbin/$$program ] || echo "$$program could not be installed: its tests will be skipped"; \
+	done
 
-test: install browser
+test: install system-packages
 	$(BIN)/python -m pytest
 
 bench: install

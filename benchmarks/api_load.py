@@ -16,18 +16,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
+from served import serving
 
-from api.keys import KeyStore
 from cdss.settings import load_settings
 from cdss.types import NodeLabel
 from runtime import open_graph
@@ -61,20 +56,6 @@ def make_notes(count: int, words: int, store_url: str, seed: int = 0) -> list[st
     return notes
 
 
-def wait_ready(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/readyz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise SystemExit(f"the API was not ready after {timeout:.0f} s")
-
-
 def client(port: int, token: str, notes: list[str], latencies: list[float], errors: list[str]) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -105,36 +86,20 @@ def main() -> None:
     settings = load_settings()
     store_url = args.store or settings.store
     notes = make_notes(args.requests + args.clients * 2, args.words, store_url)
-    folder = Path(tempfile.mkdtemp(prefix="cdss-load-"))
-    keys = folder / "keys.sqlite"
-    _, token = KeyStore(keys).create("load benchmark", ["read"])
-    env = {
-        **os.environ,
-        "CDSS_STORE": store_url,
-        "CDSS_API_KEYS": str(keys),
-        "CDSS_AUDIT_LOG": str(folder / "audit.jsonl"),
-        "CDSS_RATE_LIMIT": "1000000",
-        "CDSS_BIND": f"127.0.0.1:{args.port}",
-        "CDSS_WORKERS": str(args.workers),
-        "CDSS_LOG_LEVEL": "WARNING",
-    }
-    root = Path(__file__).resolve().parent.parent
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(root / "gunicorn.conf.py"), "api.wsgi:app"], env=env, cwd=root
-    )
-    try:
-        started = time.perf_counter()
-        wait_ready(args.port, timeout=600)
+    started = time.perf_counter()
+    with serving(store=store_url, workers=args.workers, port=args.port) as served:
         print(f"{args.workers} gunicorn workers ready in {time.perf_counter() - started:.1f} s")
         warm_latencies: list[float] = []
         warm_errors: list[str] = []
         # Every worker answers a couple of notes before timing starts.
-        client(args.port, token, notes[: args.clients * 2], warm_latencies, warm_errors)
+        client(served.port, served.token, notes[: args.clients * 2], warm_latencies, warm_errors)
         latencies: list[float] = []
         errors: list[str] = []
         share = notes[args.clients * 2 :]
         threads = [
-            threading.Thread(target=client, args=(args.port, token, share[i :: args.clients], latencies, errors))
+            threading.Thread(
+                target=client, args=(served.port, served.token, share[i :: args.clients], latencies, errors)
+            )
             for i in range(args.clients)
         ]
         began = time.perf_counter()
@@ -143,9 +108,6 @@ def main() -> None:
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - began
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
     ordered = sorted(latencies)
 
     def percentile(q: float) -> float:

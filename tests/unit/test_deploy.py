@@ -322,9 +322,18 @@ def test_neo4j_data_and_logs_live_on_named_volumes(services, resolved):
 
 def test_ports_are_published(services, env_example):
     assert {7474, 7687} <= container_ports(services["neo4j"])
-    assert 8000 in container_ports(services["api"])
+    assert 8080 in container_ports(services["proxy"])
     assert int(env_example["NEO4J_HTTP_PORT"]) in host_ports(services["neo4j"])
-    assert int(env_example["CDSS_PORT"]) in host_ports(services["api"])
+    assert int(env_example["CDSS_PORT"]) in host_ports(services["proxy"])
+
+
+def test_the_api_is_reached_only_through_the_buffering_proxy(services):
+    assert "ports" not in services["api"]
+    proxy = services["proxy"]
+    assert proxy["environment"]["CDSS_UPSTREAM"] == "api:8000"
+    assert proxy["depends_on"]["api"]["condition"] == "service_healthy"
+    assert "./deploy/nginx:/etc/nginx/templates:ro" in proxy["volumes"]
+    assert (ROOT / "deploy" / "nginx" / "cdss.conf.template").is_file()
 
 
 def test_graph_init_builds_the_graph_into_neo4j_once(compose, services):
