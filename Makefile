@@ -32,12 +32,13 @@ run: install
 	$(BIN)/cdss rank --cases examples/cases.jsonl --top 3 --brief
 	$(BIN)/cdss serve --demo-key --port $(PORT)
 
-# Some tests drive programs from Debian: Chromium (the browser tests) and nginx (the proxy in front of gunicorn,
-# tests/unit/api/test_proxy.py). They are installed here when this machine can (root, or sudo without a password,
-# and apt); otherwise those tests skip and say why.
+# Some tests drive programs from Debian: Chromium (the browser tests), nginx (the proxy in front of gunicorn,
+# tests/unit/api/test_proxy.py) and redis-server (the rate limits replicas share, tests/unit/api/test_rate_limits.py).
+# They are installed here when this machine can (root, or sudo without a password, and apt); otherwise those tests
+# skip and say why.
 system-packages:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
-	for need in "chromium:chromium chromium-driver" "nginx:nginx-light"; do \
+	for need in "chromium:chromium chromium-driver" "nginx:nginx-light" "redis-server:redis-server"; do \
 	  program=$${need%%:*}; packages=$${need#*:}; \
 	  command -v $$program >/dev/null 2>&1 || [ -x /usr/sbin/$$program ] && continue; \
 	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \

@@ -2,7 +2,8 @@
 the same number.
 
 `SharedRateLimiter` keeps the buckets in a small SQLite file, so every worker process of a host (and a worker
-that restarts) spends from the same bucket; `RateLimiter` keeps them in one process's memory (tests, tools).
+that restarts) spends from the same bucket; `RedisRateLimiter` (api/redis_limits.py) keeps them in Redis, shared
+by replicas on any number of hosts; `RateLimiter` keeps them in one process's memory (tests, tools).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cdss.errors import RateLimitedError, StoreError
+from cdss.settings import Settings
 from cdss.sqlite_files import open_database
 
 _SCHEMA = """
@@ -60,6 +62,10 @@ class RateLimiter:
             raise RateLimitedError(retry)
         return left
 
+    def unavailable(self) -> str | None:
+        """Why checks cannot be made now, as `code: reason` for /readyz; None when they can."""
+        return None
+
     def close(self) -> None:
         """Nothing to release in memory; the shared limiter closes its database."""
 
@@ -98,3 +104,12 @@ class SharedRateLimiter(RateLimiter):
 
     def close(self) -> None:
         self._conn.close()
+
+
+def open_limiter(settings: Settings) -> RateLimiter:
+    """The limiter the settings ask for: Redis when `CDSS_REDIS_URL` is set, else the host's SQLite file."""
+    if settings.redis_url:
+        from api.redis_limits import RedisRateLimiter  # the redis client is imported only when used
+
+        return RedisRateLimiter(settings.rate_limit, settings.redis_url)
+    return SharedRateLimiter(settings.rate_limit, settings.rate_limits_db)

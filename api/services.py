@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from api.audit import AuditLog
 from api.keys import KeyStore
-from api.limits import SharedRateLimiter
+from api.limits import open_limiter
 from cdss.errors import CdssError, NotReadyError, StoreError
 from cdss.record_ids import record_id_key
 from cdss.sealing import load_keyring
@@ -57,7 +57,7 @@ class Services:
         self.settings = settings
         self.image_models: Mapping[str, object] = image_models or {}
         self.keys = KeyStore(settings.api_keys)
-        self.limiter = SharedRateLimiter(settings.rate_limit, settings.rate_limits_db)
+        self.limiter = open_limiter(settings)
         self.audit = AuditLog(
             settings.audit_log,
             key=record_id_key(settings),
@@ -130,8 +130,8 @@ class Services:
     # --- readiness -------------------------------------------------------------------------------------------
 
     def readiness(self) -> dict:
-        """What `/readyz` says: the parts loaded, the store readable, the audit log writable, and why not if
-        not (without file paths: the endpoint needs no key)."""
+        """What `/readyz` says: the parts loaded, the store readable, the audit log writable, the rate limiter
+        reachable, and why not if not (without file paths: the endpoint needs no key)."""
         engine = self.engine
         nlp = None if not self.settings.api_nlp else engine is not None and engine.reader is not None
         try:
@@ -141,6 +141,7 @@ class Services:
             reachable, version = False, None
             self.error = f"{error.code}: {error}"
         audit = self.audit.writable()
+        limiter = self.limiter.unavailable()
         if engine is not None and not reachable:
             unreadable = self.error is not None and "cannot be" in self.error
             self.error = STORE_REPLACED if self.store.replaced() else self.error if unreadable else STORE_GONE
@@ -152,7 +153,7 @@ class Services:
             )
         elif engine is not None:
             self.error = None
-        error = self.error or (None if audit else AUDIT_UNWRITABLE)
+        error = self.error or (None if audit else AUDIT_UNWRITABLE) or limiter
         ready = engine is not None and reachable and nlp is not False and error is None
         return {
             "ready": ready,

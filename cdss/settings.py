@@ -61,9 +61,13 @@ class Settings:
     data_key_file: Path
     """Keys sealing stored record text, kept apart from the graph (`CDSS_DATA_KEY_FILE`; <data_dir>/data-keys.json)."""
     rate_limit: int
-    """Requests per minute per API key, shared by the workers of a host (`CDSS_RATE_LIMIT`)."""
+    """Requests per minute per API key, shared by the workers of a host, or of every replica with Redis
+    (`CDSS_RATE_LIMIT`)."""
     rate_limits_db: Path
     """The buckets the workers share (`CDSS_RATE_LIMITS_DB`; default <data_dir>/rate_limits.sqlite)."""
+    redis_url: str | None = None
+    """Keep the buckets in Redis instead, shared by replicas on any host (`CDSS_REDIS_URL`, e.g.
+    redis://localhost:6379/0); unset: the SQLite file above."""
     max_request_bytes: int
     """The largest request body the API accepts (`CDSS_MAX_REQUEST_BYTES`, 1 MB)."""
     max_image_bytes: int
@@ -168,6 +172,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_key_file=Path(env.get(PREFIX + "DATA_KEY_FILE") or data_dir / "data-keys.json").expanduser(),
         rate_limit=_int(env, "RATE_LIMIT", 600, minimum=1),
         rate_limits_db=Path(env.get(PREFIX + "RATE_LIMITS_DB") or data_dir / "rate_limits.sqlite").expanduser(),
+        redis_url=_redis_url(env),
         max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 1_048_576, minimum=1024),
         max_image_bytes=_int(env, "MAX_IMAGE_BYTES", 16_777_216, minimum=1024),
         cors_origins=tuple(o.strip() for o in (env.get(PREFIX + "CORS_ORIGINS") or "").split(",") if o.strip()),
@@ -193,3 +198,19 @@ def _deid_mode(env: Mapping[str, str]) -> str | None:
     if raw not in _DEID_MODES:
         raise ConfigError(f"{PREFIX}DEID_MODE={raw!r} must be one of {', '.join(_DEID_MODES)}")
     return None if raw == "off" else raw
+
+
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    """`CDSS_REDIS_URL`, checked for a scheme the client reads; only the scheme is quoted back, since the rest
+    may hold a password."""
+    raw = (env.get(PREFIX + "REDIS_URL") or "").strip()
+    if not raw:
+        return None
+    scheme, sep, _ = raw.partition("://")
+    if not sep or scheme.lower() not in _REDIS_SCHEMES:
+        shown = f"{scheme}://..." if sep else "a value without a scheme"
+        raise ConfigError(f"{PREFIX}REDIS_URL={shown} must start with redis://, rediss:// or unix://")
+    return raw

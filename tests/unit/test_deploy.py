@@ -4,7 +4,8 @@ docker-compose.yml is validated against the Compose Specification schema that th
 check-jsonschema package ships (`--builtin-schema vendor.compose-spec`), as written and
 again after interpolating the values of .env.example, the way `docker compose config`
 would. The rest are the promises the deployment makes: Neo4j 5 with a cypher-shell
-health check, the start order, published ports, named volumes, a .env.example for every
+health check, the start order, published ports, named volumes, api replicas sharing their
+rate limits through a Redis without persistence, a .env.example for every
 variable, the CPU build of torch in the Dockerfile, and a Browser style and ready queries
 that cover the whole graph model.
 """
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from cdss.settings import load_settings
 from cdss.types import EdgeType, NodeLabel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -334,6 +336,24 @@ def test_the_api_is_reached_only_through_the_buffering_proxy(services):
     assert proxy["depends_on"]["api"]["condition"] == "service_healthy"
     assert "./deploy/nginx:/etc/nginx/templates:ro" in proxy["volumes"]
     assert (ROOT / "deploy" / "nginx" / "cdss.conf.template").is_file()
+
+
+def test_redis_holds_the_rate_limits_in_memory_with_a_ping_health_check(compose, services):
+    redis = services["redis"]
+    assert redis["image"] == "redis:7"
+    assert "ports" not in redis, "only the services on the compose network reach it"
+    assert redis["command"] == ["redis-server", "--save", "", "--appendonly", "no"], "no persistence"
+    assert "volumes" not in redis
+    assert compose["services"]["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+
+
+def test_the_api_runs_as_replicas_sharing_one_set_of_rate_limits(services):
+    api = services["api"]
+    assert not {"container_name", "ports", "hostname"} & set(api), "replicas would collide"
+    assert api["depends_on"]["redis"]["condition"] == "service_healthy"
+    url = load_settings(environment(api)).redis_url
+    assert url == "redis://redis:6379/0" and url.split("://")[1].split(":")[0] in services
+    assert "CDSS_REDIS_URL" not in environment(services["graph-init"]), "only the API checks rate limits"
 
 
 def test_graph_init_builds_the_graph_into_neo4j_once(compose, services):
