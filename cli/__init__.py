@@ -49,9 +49,10 @@ def _register() -> None:
     from cli.evaluate import evaluate
     from cli.gnn import gnn
     from cli.image import image
+    from cli.ingest import ingest
     from cli.kg import kg
     from cli.learn import eval_learning_command, feedback, learn
-    from cli.nlp import ingest, nlp
+    from cli.nlp import nlp
     from cli.rank import rank_command, related_command
     from cli.serve import keys, serve_command
 

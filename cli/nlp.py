@@ -1,4 +1,4 @@
-"""`cdss nlp ...` and `cdss ingest ...`: record text to mentions, evaluation, training, ingestion."""
+"""`cdss nlp ...`: record text to mentions, evaluation, training."""
 
 from __future__ import annotations
 
@@ -319,47 +319,3 @@ def train_command(
             f"trained NER: best devel F1 {report.best_f1:.3f} at epoch {report.best_epoch} of {len(report.epochs)} "
             f"in {report.seconds:.0f} s -> {target}"
         )
-
-
-@click.group()
-def ingest() -> None:
-    """Put records into the graph."""
-
-
-@ingest.command("records")
-@click.argument("path", type=click.Path(path_type=Path, exists=True))
-@click.option("--store", "store_url", help=STORE_HELP)
-@click.option("--id-column", default="id", show_default=True, help="Record id field (JSONL) or column (CSV).")
-@click.option("--text-column", default="text", show_default=True, help="Record text field or column.")
-@click.option("--id-prefix", default="", help="Prepended to every record id, to keep files with clashing ids apart.")
-@click.option("--batch-size", default=32, show_default=True)
-@click.option("--n-process", default=1, show_default=True, help="Processes for the NLP pipeline.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def records_command(
-    path: Path,
-    store_url: str | None,
-    id_column: str,
-    text_column: str,
-    id_prefix: str,
-    batch_size: int,
-    n_process: int,
-    as_json: bool,
-) -> None:
-    """Ingest JSONL, CSV or a folder of .txt files; re-ingesting a record replaces its mentions."""
-    from nlp.records import RecordInput, read_records
-    from runtime import load_ingester
-
-    settings, store, pipeline = _pipeline(store_url)
-    records = (
-        RecordInput(id_prefix + r.id, r.text) for r in read_records(path, id_field=id_column, text_field=text_column)
-    )
-    ingester = load_ingester(store, settings, pipeline)
-    report = ingester.ingest(records, batch_size=batch_size, n_process=n_process, show_progress=settings.progress)
-    if as_json:
-        _print_json(report.to_dict())
-        return
-    click.echo(
-        f"ingested {report.records:,} records ({report.new:,} new, {report.replaced:,} replaced), "
-        f"{report.mentions:,} mentions, {report.pair_edges_written:,} record-derived edges written "
-        f"in {report.seconds:.1f} s ({report.records / max(report.seconds, 1e-9):.1f} records/s)"
-    )

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from cdss.batching import batched
 from cdss.errors import ConfigError
@@ -103,6 +104,59 @@ def _digest(record_node: str, edges: list[Edge]) -> int:
     return int.from_bytes(hashlib.sha256(content).digest()[:8], "big")
 
 
+@dataclass(frozen=True, slots=True)
+class ReadRecord:
+    """One record as the pipeline read it: all the store needs, made without the store, so that it can be made
+    anywhere (a Spark executor) and written by one process."""
+
+    node_id: str
+    edges: list[Edge]
+    digest: int
+    mentions: int
+    words: int
+    rows: list[Mention]
+
+
+def read_record(node_id: str, doc: Doc, provenance: Provenance) -> ReadRecord:
+    """The record's mentions, its MENTIONS edges and its digest, from the pipeline's Doc."""
+    mentions = doc_mentions(doc, node_id)
+    edges = mention_edges(node_id, mentions, provenance)
+    words = sum(1 for t in doc if not t.is_space and not t.is_punct)
+    return ReadRecord(node_id, edges, _digest(node_id, edges), len(mentions), words, mentions)
+
+
+def record_provenance(nlp: Language) -> Provenance:
+    """The provenance of record-derived edges: this deployment's records, read by this pipeline version."""
+    return Provenance(source=SOURCE, version=pipeline_version(nlp), license=LICENSE)
+
+
+def pair_edge(
+    disease: str, finding: str, *, counts: tuple[int, int, int, int], provenance: Provenance, min_pair_count: int
+) -> Edge | None:
+    """The record-derived HAS_FINDING edge from co-occurrence counts (both, disease, finding, all records), or
+    None when the pair is too rare or not positively associated (PMI <= 0). One function for the incremental
+    update here and the cluster's aggregation (cluster/ingest.py), so both give the same edges."""
+    n_both, n_disease, n_finding, total = counts
+    if n_both < min_pair_count:
+        return None
+    pmi = math.log(n_both * total / (n_disease * n_finding)) if total else 0.0
+    if pmi <= 0:
+        return None
+    given = n_both / n_disease
+    without = (n_finding - n_both) / (total - n_disease) if total > n_disease else 0.0
+    noisy_or = max(0.0, 1.0 - (1.0 - given) / (1.0 - without)) if without < 1 else 0.0
+    attributes = {
+        "n_both": n_both,
+        "n_disease": n_disease,
+        "n_finding": n_finding,
+        "n_records": total,
+        "p_finding_given_disease": round(given, 6),
+        "pmi": round(pmi, 6),
+        "noisy_or": round(noisy_or, 6),
+    }
+    return Edge(EdgeType.HAS_FINDING, disease, finding, provenance, attributes)
+
+
 class Ingester:
     """Writes records and their mentions into a store, keeping record statistics current."""
 
@@ -133,7 +187,7 @@ class Ingester:
         self.keyring = keyring
         self.ingested_by = ingested_by
         self.min_pair_count = min_pair_count
-        self.provenance = Provenance(source=SOURCE, version=pipeline_version(nlp), license=LICENSE)
+        self.provenance = record_provenance(nlp)
 
     def ingest(
         self,
@@ -152,47 +206,50 @@ class Ingester:
             texts = [self._text_to_read(r) for r in batch]
             docs = annotate(self.nlp, texts, max_chars=self.max_chars, batch_size=batch_size, n_process=n_process)
             for record, text, doc in zip(batch, texts, docs, strict=True):
-                node_id = hashed_record_id(record.id, self.key)
-                mentions = doc_mentions(doc, node_id)
-                edges = mention_edges(node_id, mentions, self.provenance)
-                previous = self.store.get_node(node_id)
-                old_edges = self.store.neighbours(node_id, edge_types=[EdgeType.MENTIONS], direction=Direction.OUT)
-                touched.update(e.end for e in old_edges if e.attributes.get("present"))
-                touched.update(e.end for e in edges if e.attributes["present"])
-                if previous is not None:
-                    report.replaced += 1
-                else:
-                    report.new += 1
-                record_digest = _digest(node_id, edges)
-                attributes = {"mentions": len(mentions), "digest": f"{record_digest:016x}"}
-                if self.store_text:
-                    attributes[SEALED_TEXT] = seal(text, keyring=self.keyring, aad=node_id)
-                    attributes["deid_mode"] = self.deid_mode or "off"
-                readers = set(previous.attributes.get("ingested_by", ())) if previous is not None else set()
-                if self.ingested_by:
-                    readers.add(self.ingested_by)
-                if readers:
-                    attributes["ingested_by"] = sorted(readers)
-                self.store.delete_edges([e.key for e in old_edges])
-                self.store.upsert_nodes(
-                    [
-                        Concept(
-                            node_id,
-                            NodeLabel.RECORD,
-                            f"record {node_id[7:15]}",
-                            sources=(SOURCE,),
-                            attributes=attributes,
-                        )
-                    ]
+                self.write(
+                    read_record(hashed_record_id(record.id, self.key), doc, self.provenance), text, report, touched
                 )
-                self.store.upsert_edges(edges)
-                report.records += 1
-                report.mentions += len(mentions)
-                report.words += sum(1 for t in doc if not t.is_space and not t.is_punct)
         written, removed = self.update_statistics(touched)
         report.pair_edges_written, report.pair_edges_removed = written, removed
         report.seconds = time.perf_counter() - started
         return report
+
+    def write(self, read: ReadRecord, text: str, report: IngestReport, touched: set[str]) -> None:
+        """Put one read record into the store in place of what it had; the concepts whose record statistics
+        change go into `touched`."""
+        previous = self.store.get_node(read.node_id)
+        old_edges = self.store.neighbours(read.node_id, edge_types=[EdgeType.MENTIONS], direction=Direction.OUT)
+        touched.update(e.end for e in old_edges if e.attributes.get("present"))
+        touched.update(e.end for e in read.edges if e.attributes["present"])
+        if previous is not None:
+            report.replaced += 1
+        else:
+            report.new += 1
+        attributes: dict = {"mentions": read.mentions, "digest": f"{read.digest:016x}"}
+        if self.store_text:
+            attributes[SEALED_TEXT] = seal(text, keyring=self.keyring, aad=read.node_id)
+            attributes["deid_mode"] = self.deid_mode or "off"
+        readers = set(previous.attributes.get("ingested_by", ())) if previous is not None else set()
+        if self.ingested_by:
+            readers.add(self.ingested_by)
+        if readers:
+            attributes["ingested_by"] = sorted(readers)
+        self.store.delete_edges([e.key for e in old_edges])
+        self.store.upsert_nodes(
+            [
+                Concept(
+                    read.node_id,
+                    NodeLabel.RECORD,
+                    f"record {read.node_id[7:15]}",
+                    sources=(SOURCE,),
+                    attributes=attributes,
+                )
+            ]
+        )
+        self.store.upsert_edges(read.edges)
+        report.records += 1
+        report.mentions += read.mentions
+        report.words += read.words
 
     def _text_to_read(self, record: RecordInput) -> str:
         """The text the NLP reads: de-identified first when it will be stored."""
@@ -247,41 +304,28 @@ class Ingester:
             n_disease = len(records_with(disease))
             edges = []
             for finding, n_both in sorted(pair_counts.items()):
-                if n_both < self.min_pair_count:
-                    continue
-                n_finding = len(records_with(finding))
-                pmi = math.log(n_both * total / (n_disease * n_finding)) if total else 0.0
-                if pmi <= 0:
-                    continue
-                given = n_both / n_disease
-                without = (n_finding - n_both) / (total - n_disease) if total > n_disease else 0.0
-                noisy_or = max(0.0, 1.0 - (1.0 - given) / (1.0 - without)) if without < 1 else 0.0
-                edges.append(
-                    Edge(
-                        EdgeType.HAS_FINDING,
-                        disease,
-                        finding,
-                        self.provenance,
-                        {
-                            "n_both": n_both,
-                            "n_disease": n_disease,
-                            "n_finding": n_finding,
-                            "n_records": total,
-                            "p_finding_given_disease": round(given, 6),
-                            "pmi": round(pmi, 6),
-                            "noisy_or": round(noisy_or, 6),
-                        },
-                    )
+                edge = pair_edge(
+                    disease,
+                    finding,
+                    counts=(n_both, n_disease, len(records_with(finding)), total),
+                    provenance=self.provenance,
+                    min_pair_count=self.min_pair_count,
                 )
-            keep = {e.key for e in edges}
-            stale: list[EdgeKey] = [
-                e.key
-                for e in self.store.neighbours(disease, edge_types=[EdgeType.HAS_FINDING], direction=Direction.OUT)
-                if e.provenance.source == SOURCE and e.key not in keep
-            ]
-            removed += self.store.delete_edges(stale)
-            written += self.store.upsert_edges(edges)
+                if edge is not None:
+                    edges.append(edge)
+            done, gone = self.replace_pair_edges(disease, edges)
+            written, removed = written + done, removed + gone
         return written, removed
+
+    def replace_pair_edges(self, disease: str, edges: list[Edge]) -> tuple[int, int]:
+        """Make `edges` the disease's record-derived HAS_FINDING edges: (written, removed)."""
+        keep = {e.key for e in edges}
+        stale: list[EdgeKey] = [
+            e.key
+            for e in self.store.neighbours(disease, edge_types=[EdgeType.HAS_FINDING], direction=Direction.OUT)
+            if e.provenance.source == SOURCE and e.key not in keep
+        ]
+        return self.store.upsert_edges(edges), self.store.delete_edges(stale)
 
 
 def record_edge_precision(store: GraphStore, *, hops: int = 1, min_support: int = 1) -> dict:

@@ -31,6 +31,7 @@ PACKAGES = (
     "imaging",
     "interop",
     "runtime",
+    "cluster",
     "api",
     "cli",
 )
@@ -43,6 +44,7 @@ RULES = (
     ("gnn", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
     ("learning", {"runtime", "api", "cli", "nlp", "gnn"}, "learning reads feedback and ranks; callers load engines"),
     ("imaging", {"runtime", "api", "cli"}, "a library does not import the layers that use it"),
+    ("cluster", {"api", "cli"}, "Spark jobs are run by the command line, not the other way round"),
     ("interop", {"runtime", "api", "cli", "gnn"}, "FHIR and CDS Hooks read into a Case; the runtime answers it"),
 )
 
