@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
-from cdss.errors import CdssError, InputError
+from cdss.errors import InputError
 from cdss.settings import load_settings
 
 STORE_HELP = "Graph store URL or file path (default: CDSS_STORE)."
-BATCH = 64
 
 
 def engine_from_settings(store_url: str | None, *, with_nlp: bool = False):
@@ -26,88 +27,107 @@ def engine_from_settings(store_url: str | None, *, with_nlp: bool = False):
 
 def _read_cases(path: Path):
     """(line number, case id, case or None, error or None) for every non-blank line."""
-    from ranking import parse_case
+    from runtime.batch import case_line
 
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                data = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                yield number, None, None, InputError(f"line {number} is not UTF-8 (invalid byte at offset {exc.start})")
-                continue
-            except json.JSONDecodeError as exc:
-                yield number, None, None, InputError(f"line {number} is not JSON: {exc.msg} at column {exc.colno}")
-                continue
-            case_id = data.get("id") if isinstance(data, dict) else None
-            try:
-                yield number, case_id, parse_case(data), None
-            except InputError as error:
-                yield number, case_id, None, InputError(f"line {number}: {error}")
-
-
-def _brief(result: dict) -> dict:
-    return {
-        "id": result["id"],
-        "diagnoses": [{k: d[k] for k in ("id", "name", "score", "rank")} for d in result["diagnoses"]],
-        "treatments": [
-            {"drug": t["drug"], "name": t["name"], "for": t["for"]["id"], "score": t["score"]}
-            for t in result["treatments"]
-        ],
-        "versions": result["versions"],
-        "notice": result["notice"],
-    }
-
-
-def _error_line(case_id, error: CdssError) -> dict:
-    return {"id": case_id, "error": {"code": error.code, "message": str(error)}}
+            if raw.strip():
+                yield number, *case_line(number, raw)
 
 
 @click.command("rank")
-@click.option("--cases", "cases_path", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--cases", "cases_path", required=True, help="JSON lines: a file, or with --engine spark any path Spark reads."
+)
 @click.option("--top", "top_k", default=10, show_default=True, type=click.IntRange(1, 100))
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write JSON lines here (default: stdout).")
+@click.option("--out", help="Write JSON lines here (default: stdout); with --engine spark, a .parquet path too.")
 @click.option("--brief", is_flag=True, help="Only ids, names, scores and ranks (no evidence).")
 @click.option("--store", "store_url", help=STORE_HELP)
-def rank_command(cases_path: Path, top_k: int, out: Path | None, brief: bool, store_url: str | None) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="spark: rank in partitions on executors (cluster/rank.py); --out ending in .parquet is written by them.",
+)
+@click.option("--master", default="local[2]", show_default=True, help="Spark master: local[N], spark://..., yarn.")
+@click.option("--partitions", type=int, help="Spark: partitions to spread the cases over (default: 2 a core).")
+def rank_command(
+    cases_path: str,
+    top_k: int,
+    out: str | None,
+    brief: bool,
+    store_url: str | None,
+    engine: str,
+    master: str,
+    partitions: int | None,
+) -> None:
     """Rank a batch of cases (JSON lines) into differentials and treatment options.
 
     Each line: {"id", "present": [...], "absent": [...], "text"?, "image_findings"?, "medications"?,
     "genes"?, "age"?, "sex"?}. A line that cannot be ranked gets an "error" line; the others go on.
     """
-    from cdss.progress import progress
-    from ranking import RankResult
+    from runtime.batch import rank_lines
 
-    items = list(_read_cases(cases_path))
+    if engine == "spark":
+        _rank_on_spark(
+            cases_path, top_k=top_k, out=out, brief=brief, store_url=store_url, master=master, partitions=partitions
+        )
+        return
+    if not Path(cases_path).is_file():
+        raise InputError(f"no such file: {cases_path}")
+    items = list(_read_cases(Path(cases_path)))
     with_nlp = any(case is not None and case.text for _, _, case, _ in items)
     settings, engine = engine_from_settings(store_url, with_nlp=with_nlp)
-    sink = out.open("w", encoding="utf-8") if out else sys.stdout
-    started, ranked, failed = time.perf_counter(), 0, 0
-    try:
-        valid = [(number, case) for number, _, case, _ in items if case is not None]
-        results = {}
-        for start in progress(range(0, len(valid), BATCH), desc="ranking", enabled=settings.progress, unit="batch"):
-            batch = valid[start : start + BATCH]
-            for (number, _), result in zip(batch, engine.rank_many([c for _, c in batch], top_k=top_k), strict=True):
-                results[number] = result
-        for number, case_id, _, error in items:
-            result = results.get(number, error)
-            if isinstance(result, RankResult):
-                line = _brief(result.to_dict()) if brief else result.to_dict()
-                ranked += 1
-            else:
-                line = _error_line(case_id, result)
-                failed += 1
-            sink.write(json.dumps(line, ensure_ascii=False) + "\n")
-    finally:
-        if out:
-            sink.close()
+    started = time.perf_counter()
+    answers = rank_lines(engine, items, top_k=top_k, brief_only=brief, show_progress=settings.progress)
+    ranked, failed = _write(out, ((json.dumps(line, ensure_ascii=False), "error" in line) for _, line in answers))
     seconds = time.perf_counter() - started
     click.echo(
         f"ranked {ranked} cases, {failed} refused, in {seconds:.1f} s ({ranked / max(seconds, 1e-9):.0f} cases/s)",
         err=True,
     )
+
+
+def _write(out: str | None, lines: Iterable[tuple[str, bool]]) -> tuple[int, int]:
+    """Write (JSON line, refused) to `out` (stdout when None); (cases ranked, cases refused)."""
+    ranked = failed = 0
+    with ExitStack() as stack:
+        sink = stack.enter_context(Path(out).open("w", encoding="utf-8")) if out else sys.stdout
+        for line, refused in lines:
+            ranked, failed = ranked + (not refused), failed + refused
+            sink.write(line + "\n")
+    return ranked, failed
+
+
+def _rank_on_spark(
+    cases: str, *, top_k: int, out: str | None, brief: bool, store_url: str | None, master: str, partitions: int | None
+) -> None:
+    """Rank on Spark: a .parquet `out` is written by the executors (line, answer); else the driver writes the
+    lines in input order, as the single-process command does."""
+    from cluster.rank import rank_on_spark
+    from cluster.session import spark_session
+    from kg.store_urls import sqlite_path
+
+    settings = load_settings()
+    store = store_url or settings.store
+    if "://" not in store or store.startswith(("sqlite", "file")):
+        store = str(sqlite_path(store).absolute())
+    session = spark_session(master=master, app_name="cdss rank", progress=settings.progress)
+    started = time.perf_counter()
+    try:
+        answers = rank_on_spark(session, cases, store=store, top_k=top_k, brief=brief, partitions=partitions)
+        if out is not None and out.rstrip("/").endswith(".parquet"):
+            frame = session.createDataFrame(answers, "line long, answer string, refused boolean")
+            frame.write.mode("overwrite").parquet(out)
+            failed = frame.filter(frame.refused).count()
+            ranked = frame.count() - failed
+        else:
+            ranked, failed = _write(out, ((line, refused) for _, line, refused in answers.toLocalIterator()))
+    finally:
+        session.stop()
+    seconds = time.perf_counter() - started
+    click.echo(f"ranked {ranked} cases, {failed} refused, on Spark {master} in {seconds:.1f} s", err=True)
 
 
 @click.command("related")

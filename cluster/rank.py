@@ -1,0 +1,67 @@
+"""Batch ranking on Spark: a cohort's cases (JSON lines, any path Spark reads) ranked in partitions.
+
+Each Python worker loads the ranking engine once (the graph from `store`, the NLP pipeline only when a case of
+its partition has text) and ranks its lines with the code `cdss rank` uses (`runtime.batch`), so every output
+line is the one the single-process command writes for that input line. The store must be readable by every
+executor at the same URL: a path on shared storage, or Neo4j. Executors read their settings (CDSS_*) from
+their own environment; in local mode that is the driver's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from runtime.batch import case_line, rank_lines
+
+if TYPE_CHECKING:
+    from pyspark import RDD
+    from pyspark.sql import SparkSession
+
+    from ranking.engine import Engine
+
+_ENGINES: dict[tuple[str, bool], Engine] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class RankPlan:
+    store: str
+    top_k: int
+    brief: bool
+
+
+def executor_engine(store: str, *, with_nlp: bool) -> Engine:
+    """The engine over `store`, loaded once per Python worker (an engine with the NLP serves either kind)."""
+    for key in ((store, True), (store, with_nlp)):
+        if key in _ENGINES:
+            return _ENGINES[key]
+    from cdss.settings import load_settings
+    from runtime import load_engine, open_graph
+
+    settings = load_settings()
+    _ENGINES[(store, with_nlp)] = load_engine(open_graph(settings, store), settings, with_nlp=with_nlp)
+    return _ENGINES[(store, with_nlp)]
+
+
+def rank_partition(plan: RankPlan, rows: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, bool]]:
+    """(line number, output JSON line, whether the case was refused) for each (line number, input line)."""
+    items = [(number, *case_line(number, raw.encode("utf-8"))) for number, raw in rows if raw.strip()]
+    if not items:
+        return
+    engine = executor_engine(plan.store, with_nlp=any(case is not None and case.text for _, _, case, _ in items))
+    for number, line in rank_lines(engine, items, top_k=plan.top_k, brief_only=plan.brief):
+        yield number, json.dumps(line, ensure_ascii=False), "error" in line
+
+
+def rank_on_spark(
+    session: SparkSession, cases: str, *, store: str, top_k: int, brief: bool, partitions: int | None = None
+) -> RDD:
+    """An RDD of (line number, output line, refused), in the input's order, for the cases at `cases`."""
+    lines = session.sparkContext.textFile(cases)
+    partitions = partitions or 2 * session.sparkContext.defaultParallelism
+    numbered = lines.zipWithIndex().map(lambda pair: (pair[1] + 1, pair[0])).repartition(partitions)
+    ranked = numbered.mapPartitions(partial(rank_partition, RankPlan(store=store, top_k=top_k, brief=brief)))
+    return ranked.sortBy(lambda answer: answer[0])
