@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from api.audit import AuditLog
 from api.keys import KeyStore
 from api.limits import open_limiter
-from cdss.errors import CdssError, NotReadyError, StoreError
+from cdss.errors import CdssError, NotReadyError, StoreBusyError, StoreError
 from cdss.record_ids import record_id_key
 from cdss.sealing import load_keyring
 from cdss.settings import Settings
@@ -30,6 +30,9 @@ from runtime import open_graph
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
+BUSY_RETRY_SECONDS = 120.0
+"""How long a load keeps trying a graph that a writer holds locked."""
+BUSY_PAUSE_SECONDS = 2.0
 STORE_GONE = "store_error: the graph store does not answer"
 STORE_REPLACED = (
     "store_error: the graph file was replaced or removed since this worker opened it; restart the workers to "
@@ -86,6 +89,18 @@ class Services:
                 self.error = None
                 log.info("API services ready in %.1f s", time.perf_counter() - started)
                 break
+            except StoreBusyError as error:
+                # A writer (an ingest, a rebuild's swap) holds the graph: wait in the load, which in a gunicorn
+                # worker happens before it takes a connection, instead of serving 503s until a retry.
+                self.error = f"{error.code}: {error}"
+                if time.perf_counter() - started > BUSY_RETRY_SECONDS:
+                    log.error("API services failed to load: %s", self.error)
+                    if retry_seconds is None:
+                        break
+                else:
+                    log.warning("the graph is locked by a writer; loading again in %.0f s", BUSY_PAUSE_SECONDS)
+                    time.sleep(BUSY_PAUSE_SECONDS)
+                    continue
             except CdssError as error:
                 self.error = f"{error.code}: {error}"
                 log.error("API services failed to load: %s", self.error)

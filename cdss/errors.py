@@ -91,6 +91,10 @@ class StoreError(CdssError):
     code = "store_error"
 
 
+class StoreBusyError(StoreError):
+    """The graph store is locked by a writer for longer than a reader waits; worth trying again shortly."""
+
+
 class GraphNotBuiltError(StoreError):
     """The store holds no graph yet."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cdss.batching import batched
-from cdss.errors import GraphNotBuiltError, InputError, StoreError
+from cdss.errors import GraphNotBuiltError, InputError, StoreBusyError, StoreError
 from cdss.text import normalize_term
 from cdss.types import Concept, Edge, EdgeKey, EdgeType, NodeLabel, Provenance
 from kg import sql
@@ -129,6 +129,16 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _busy(exc: sqlite3.DatabaseError) -> bool:
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+def _store_error(exc: sqlite3.DatabaseError, doing: str) -> StoreError:
+    """A locked store is busy (try again shortly); anything else cannot be read or written."""
+    kind = StoreBusyError if _busy(exc) else StoreError
+    return kind(f"the embedded graph store cannot be {doing}: {exc}")
+
+
 def remove_stale_stages(path: Path) -> list[Path]:
     """Delete half-written builds of `path` whose builder process is gone."""
     removed = []
@@ -170,6 +180,8 @@ class SqliteStore(GraphStore):
                 self._check_schema()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
+            if _busy(exc):
+                raise StoreBusyError(f"{self.location} is locked by a writer: {exc}") from None
             raise StoreError(f"{self.location} is not a cdss graph database: {exc}") from None
 
     def replaced(self) -> bool:
@@ -208,7 +220,7 @@ class SqliteStore(GraphStore):
                     raise
                 cur.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
-                raise StoreError(f"the embedded graph store cannot be written: {exc}") from None
+                raise _store_error(exc, "written") from None
             finally:
                 cur.close()
 
@@ -227,9 +239,9 @@ class SqliteStore(GraphStore):
                     raise InputError(
                         f"the search is too broad to answer within {budget:g} s: add letters or another word"
                     ) from None
-                raise StoreError(f"the embedded graph store cannot be read: {exc}") from None
+                raise _store_error(exc, "read") from None
             except sqlite3.DatabaseError as exc:
-                raise StoreError(f"the embedded graph store cannot be read: {exc}") from None
+                raise _store_error(exc, "read") from None
             finally:
                 if budget is not None:
                     self._conn.set_progress_handler(None, 0)
@@ -326,7 +338,7 @@ class SqliteStore(GraphStore):
                     return
                 yield from rows
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"the embedded graph store cannot be read: {exc}") from None
+            raise _store_error(exc, "read") from None
         finally:
             cursor.close()
 
