@@ -182,6 +182,7 @@ def ingest_on_spark(
     if ingester.store_text:
         raise ConfigError("the Spark engine does not store record text: unset CDSS_STORE_RECORD_TEXT for this job")
     started = time.perf_counter()
+    clock = Phases()
     if ship_pipeline:
         session.sparkContext.addFile(str(pipeline_dir), recursive=True)
     plan = ExecutorPlan(
@@ -192,7 +193,10 @@ def ingest_on_spark(
         batch_size=batch_size,
     )
     count = check_records(records)
+    clock.done("check")
     partitions = partitions or 2 * session.sparkContext.defaultParallelism
+    # The aggregation's shuffles: Spark's default of 200 partitions costs more than it gives at this size.
+    session.conf.set("spark.sql.shuffle.partitions", str(partitions))
     # Spread over the cores in contiguous runs of the input, so the driver still writes in input order (a
     # record id sent twice ends as its last text, as in one process).
     rows = (
@@ -208,11 +212,15 @@ def ingest_on_spark(
             session.createDataFrame(read.flatMap(lambda r: r[5]), MENTION_SCHEMA).write.mode("overwrite").parquet(
                 mentions_out
             )
+        else:
+            read.count()
+        clock.done("nlp")
         report, touched, written = IngestReport(), set(), set()
         for row in read.toLocalIterator():
             edges = [Edge.from_dict(e) for e in json.loads(row[4])]
             ingester.write(ReadRecord(row[0], edges, row[1], row[2], row[3], []), "", report, touched)
             written.add(row[0])
+        clock.done("writes")
         present = read.flatMap(present_mentions)
         stored = [
             (e.start, e.end, e.attributes.get("concept_type"))
@@ -223,13 +231,29 @@ def ingest_on_spark(
             present.union(session.sparkContext.parallelize(stored, 1)), "record string, concept string, kind string"
         )
         counts = pair_counts(frame, min_pair_count=ingester.min_pair_count)
+        clock.done("aggregation")
     finally:
         read.unpersist()
     report.pair_edges_written, report.pair_edges_removed = write_pair_edges(
         ingester, counts, touched=touched, present_diseases={d for d, *_ in counts}
     )
+    clock.done("edges")
+    report.phases = clock.seconds
     report.seconds = time.perf_counter() - started
     return report
+
+
+class Phases:
+    """Seconds spent in each phase of a job, in order."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = round(now - self._last, 2)
+        self._last = now
 
 
 def write_pair_edges(

@@ -19,7 +19,7 @@ import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -60,6 +60,8 @@ class IngestReport:
     pair_edges_written: int = 0
     pair_edges_removed: int = 0
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase, where the engine reports them (the Spark path: check, nlp, writes, aggregation, edges)."""
 
     def to_dict(self) -> dict:
         return {
