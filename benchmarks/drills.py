@@ -37,6 +37,7 @@ from pathlib import Path
 
 from served import Served, serving
 
+from cdss.errors import StoreBusyError
 from cdss.settings import load_settings
 from kg.store_urls import sqlite_path
 from runtime import open_graph
@@ -247,7 +248,7 @@ def drill_swap(served: Served, args: argparse.Namespace, graph: Path) -> None:
         thread.join()
     census.stopped.set()
     report("swap", outcomes, args.seconds, ok=("200", "201"))
-    with open_graph(load_settings(), str(graph)) as store:
+    with readable(graph) as store:
         missing = [rid for rid in stored if store.get_node(rid) is None]
     serving_now = worker_pids(served.master.pid)
     stale = [pid for pid in serving_now if census.first_seen.get(pid, swapped) < swapped]
@@ -256,6 +257,18 @@ def drill_swap(served: Served, args: argparse.Namespace, graph: Path) -> None:
         f"{len(serving_now)}, of them started before the swap {len(stale)}",
         flush=True,
     )
+
+
+def readable(graph: Path, *, within: float = 180.0):
+    """The graph, opened once no writer holds it locked (a loading worker may still be reading it whole)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return open_graph(load_settings(), str(graph))
+        except StoreBusyError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
 
 
 def drill_truncate(served: Served, args: argparse.Namespace, graph: Path) -> None:

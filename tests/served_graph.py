@@ -19,7 +19,12 @@ def free_port() -> int:
 
 
 def serving_ranking_graph(
-    folder: Path, *, workers: int, proxy: bool = False, env: Mapping[str, str] | None = None
+    folder: Path,
+    *,
+    workers: int,
+    proxy: bool = False,
+    env: Mapping[str, str] | None = None,
+    scopes: tuple[str, ...] = ("read",),
 ) -> AbstractContextManager[Served]:
     """gunicorn (and nginx when `proxy`) over a fresh ranking graph at `folder/graph.sqlite`; a worker loads
     in seconds."""
@@ -31,5 +36,6 @@ def serving_ranking_graph(
         port=free_port(),
         proxy_port=free_port() if proxy else None,
         env=base | dict(env or {}),
+        scopes=scopes,
         ready_timeout=120,
     )

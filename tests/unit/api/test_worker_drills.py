@@ -14,8 +14,13 @@ import signal
 import threading
 import time
 
-from drills import Census, client, worker_pids
+from drills import Census, client, ingest, worker_pids
 
+from cdss.types import EdgeType, NodeLabel
+from kg import open_store
+from kg.records_carry import previous_records, write_records
+from kg.sqlite_staging import staged_store
+from tests.ranking_graph import write_ranking_graph
 from tests.served_graph import serving_ranking_graph
 
 
@@ -24,15 +29,21 @@ def longest_gap(outcomes) -> float:
     return max(b - a for a, b in itertools.pairwise(successes))
 
 
-def run(tmp_path, env, seconds, fault):
-    """Four clients for `seconds` while `fault(served, census)` runs; returns (outcomes, census, pids at the end)."""
-    with serving_ranking_graph(tmp_path, workers=2, env=env) as served:
+def run(tmp_path, env, seconds, fault, stored=None):
+    """Four clients for `seconds` while `fault(served, census)` runs, and with `stored` two more that ingest
+    records (their acknowledged ids go there); returns (outcomes, census, pids at the end)."""
+    with serving_ranking_graph(tmp_path, workers=2, env=env, scopes=("read", "ingest")) as served:
         census = Census(served.master.pid)
         census.start()
         time.sleep(1)
         outcomes = []
         until = time.monotonic() + seconds
         clients = [threading.Thread(target=client, args=(served.port, served.token, until, outcomes)) for _ in range(4)]
+        if stored is not None:
+            clients += [
+                threading.Thread(target=ingest, args=(served.port, served.token, until, outcomes, stored, str(n)))
+                for n in range(2)
+            ]
         for thread in clients:
             thread.start()
         fault(served, census)
@@ -75,3 +86,34 @@ def test_a_replaced_graph_file_retires_every_worker_onto_the_new_one(tmp_path):
     assert {status for _, status, _ in outcomes} == {"200"}
     assert now and not now & census.before, "every worker now serves the new file"
     assert longest_gap(outcomes) < 1.5
+
+
+def test_a_rebuild_swapped_in_while_records_arrive_loses_none(tmp_path):
+    graph = tmp_path / "graph.sqlite"
+    stored: list[str] = []
+
+    def rebuild(served, census):
+        time.sleep(3)
+        census.before = set(census.first_seen)
+        with open_store(str(write_ranking_graph(tmp_path / "sources.sqlite"))) as source:
+            nodes = [n for n in source.iter_nodes() if n.label != NodeLabel.RECORD]
+            edges = list(source.iter_edges())
+            meta = source.meta()
+        with staged_store(
+            graph, before_swap=lambda new: write_records(new, previous_records(lambda: open_store(str(graph))))
+        ) as new:
+            new.upsert_nodes(nodes)
+            new.upsert_edges(edges)
+            new.set_meta(meta)
+        deadline = time.monotonic() + 50
+        while worker_pids(served.master.pid) & census.before and time.monotonic() < deadline:
+            time.sleep(0.5)
+
+    outcomes, census, now = run(tmp_path, {}, 60, rebuild, stored=stored)
+    statuses = {status for _, status, _ in outcomes}
+    assert statuses <= {"200", "503"} and stored, "writes refused while the old workers leave are 503s"
+    with open_store(str(graph)) as store:
+        missing = [rid for rid in stored if store.get_node(rid) is None]
+        assert not missing, f"{len(missing)} of {len(stored)} acknowledged records lost"
+        assert store.stats().edges_by_type.get(EdgeType.MENTIONS.value, 0) > 0
+    assert now and not now & census.before, "every worker now serves the new file"
