@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Iterable
@@ -105,7 +106,7 @@ def _rank_on_spark(
 ) -> None:
     """Rank on Spark: a .parquet `out` is written by the executors (line, answer); else the driver writes the
     lines in input order, as the single-process command does."""
-    from cluster.rank import rank_on_spark
+    from cluster.rank import driver_settings, rank_on_spark
     from cluster.session import spark_session
     from kg.store_urls import sqlite_path
 
@@ -116,7 +117,15 @@ def _rank_on_spark(
     session = spark_session(master=master, app_name="cdss rank", progress=settings.progress)
     started = time.perf_counter()
     try:
-        answers = rank_on_spark(session, cases, store=store, top_k=top_k, brief=brief, partitions=partitions)
+        answers = rank_on_spark(
+            session,
+            cases,
+            store=store,
+            top_k=top_k,
+            brief=brief,
+            env=driver_settings(os.environ),
+            partitions=partitions,
+        )
         if out is not None and out.rstrip("/").endswith(".parquet"):
             frame = session.createDataFrame(answers, "line long, answer string, refused boolean")
             frame.write.mode("overwrite").parquet(out)

@@ -3,14 +3,15 @@
 Each Python worker loads the ranking engine once (the graph from `store`, the NLP pipeline only when a case of
 its partition has text) and ranks its lines with the code `cdss rank` uses (`runtime.batch`), so every output
 line is the one the single-process command writes for that input line. The store must be readable by every
-executor at the same URL: a path on shared storage, or Neo4j. Executors read their settings (CDSS_*) from
-their own environment; in local mode that is the driver's.
+executor at the same URL: a path on shared storage, or Neo4j. Executors rank with the driver's settings: its
+CDSS_* variables travel with the job (not those naming keys), since an executor's own environment is the one
+its cluster manager, or in local mode the first Spark session of the process, started it with.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from ranking.engine import Engine
 
-_ENGINES: dict[tuple[str, bool], Engine] = {}
+_ENGINES: dict[tuple, Engine] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,19 +32,27 @@ class RankPlan:
     store: str
     top_k: int
     brief: bool
+    env: tuple[tuple[str, str], ...] = ()
+    """The driver's CDSS_* settings, sorted."""
 
 
-def executor_engine(store: str, *, with_nlp: bool) -> Engine:
-    """The engine over `store`, loaded once per Python worker (an engine with the NLP serves either kind)."""
-    for key in ((store, True), (store, with_nlp)):
+def driver_settings(environ: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The CDSS_* variables that shape a ranking, without those that name a key (they stay on the driver)."""
+    return tuple(sorted((k, v) for k, v in environ.items() if k.startswith("CDSS_") and "KEY" not in k))
+
+
+def executor_engine(plan: RankPlan, *, with_nlp: bool) -> Engine:
+    """The engine for the plan, loaded once per Python worker (an engine with the NLP serves either kind)."""
+    for key in ((plan.store, plan.env, True), (plan.store, plan.env, with_nlp)):
         if key in _ENGINES:
             return _ENGINES[key]
     from cdss.settings import load_settings
     from runtime import load_engine, open_graph
 
-    settings = load_settings()
-    _ENGINES[(store, with_nlp)] = load_engine(open_graph(settings, store), settings, with_nlp=with_nlp)
-    return _ENGINES[(store, with_nlp)]
+    settings = load_settings(dict(plan.env))
+    engine = load_engine(open_graph(settings, plan.store), settings, with_nlp=with_nlp)
+    _ENGINES[(plan.store, plan.env, with_nlp)] = engine
+    return engine
 
 
 def rank_partition(plan: RankPlan, rows: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, bool]]:
@@ -51,17 +60,24 @@ def rank_partition(plan: RankPlan, rows: Iterable[tuple[int, str]]) -> Iterator[
     items = [(number, *case_line(number, raw.encode("utf-8"))) for number, raw in rows if raw.strip()]
     if not items:
         return
-    engine = executor_engine(plan.store, with_nlp=any(case is not None and case.text for _, _, case, _ in items))
+    engine = executor_engine(plan, with_nlp=any(case is not None and case.text for _, _, case, _ in items))
     for number, line in rank_lines(engine, items, top_k=plan.top_k, brief_only=plan.brief):
         yield number, json.dumps(line, ensure_ascii=False), "error" in line
 
 
 def rank_on_spark(
-    session: SparkSession, cases: str, *, store: str, top_k: int, brief: bool, partitions: int | None = None
+    session: SparkSession,
+    cases: str,
+    *,
+    store: str,
+    top_k: int,
+    brief: bool,
+    env: tuple[tuple[str, str], ...] = (),
+    partitions: int | None = None,
 ) -> RDD:
     """An RDD of (line number, output line, refused), in the input's order, for the cases at `cases`."""
     lines = session.sparkContext.textFile(cases)
     partitions = partitions or 2 * session.sparkContext.defaultParallelism
     numbered = lines.zipWithIndex().map(lambda pair: (pair[1] + 1, pair[0])).repartition(partitions)
-    ranked = numbered.mapPartitions(partial(rank_partition, RankPlan(store=store, top_k=top_k, brief=brief)))
+    ranked = numbered.mapPartitions(partial(rank_partition, RankPlan(store=store, top_k=top_k, brief=brief, env=env)))
     return ranked.sortBy(lambda answer: answer[0])
