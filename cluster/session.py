@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +31,10 @@ def spark_session(
         raise ConfigError(
             "the Spark engine needs Java 17 or later on the PATH (Debian: apt-get install openjdk-17-jre)"
         )
+    # Python workers run this interpreter (its packages: spaCy, cdss), not whatever `python3` the PATH finds;
+    # PySpark reads the variable when the context starts. On a cluster whose nodes keep Python elsewhere,
+    # PYSPARK_PYTHON names theirs.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
