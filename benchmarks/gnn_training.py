@@ -12,8 +12,16 @@ its own:
 Then times the per-case work the ranking engine adds: centred log-odds of a case's findings against
 every disease, and the ranked drugs for the leading one (with the CPU full-batch model).
 
+With `--nproc N` it compares processes instead: mini-batch training on one process and on N
+(`gnn.distributed`, gloo on the CPU), same seed, batch size and epoch budget, side by side: the
+best validation AUROC of each, seconds per epoch (validation included, from the second epoch on, so
+start-up is left out), and their ratio. Each process gets `torch.get_num_threads() // N` threads. The
+CPU seconds per epoch (every process together, start-up included) show the work apart from the wait,
+which on a shared machine can differ a lot.
+
     python benchmarks/gnn_training.py [--store URL] [--max-epochs N] [--patience N] [--batch-size N] [--fanout 10,5]
     python benchmarks/gnn_training.py --synthetic --batch-size 64 --max-epochs 60 --patience 30 --cases 50  # smoke test
+    OMP_NUM_THREADS=1 python benchmarks/gnn_training.py --nproc 2 --max-epochs 4  # 1 process beside 2
 """
 
 from __future__ import annotations
@@ -76,6 +84,7 @@ def train_once(export: GraphExport, config: TrainConfig, device: str, checkpoint
         )
     return {
         "epochs": len(result.history),
+        "epoch_seconds": epoch_seconds(result.history),
         "best_auroc": result.best_auroc,
         "best_epoch": result.best_epoch,
         "per_epoch": result.seconds / max(len(result.history), 1),
@@ -83,6 +92,20 @@ def train_once(export: GraphExport, config: TrainConfig, device: str, checkpoint
         "memory": memory,
         "threads": torch.get_num_threads(),
     }
+
+
+def epoch_seconds(history: list[dict]) -> float:
+    """Mean seconds an epoch takes, validation included, from the second epoch on (start-up left out)."""
+    stamps = [row["seconds"] for row in history]
+    if len(stamps) < 2:
+        return stamps[0] if stamps else 0.0
+    return (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+
+
+def children_cpu_seconds() -> float:
+    """CPU time (user and system) of this process's finished child processes: the trainings run in them."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def in_fresh_process(*args) -> dict:
@@ -112,6 +135,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=512, help="positive links per mini-batch")
     parser.add_argument("--fanout", default="10,5", help="neighbours per node, relation and hop")
     parser.add_argument("--cases", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=DEFAULT_TRAINING.seed)
+    parser.add_argument("--nproc", type=int, help="compare mini-batch training on 1 process and on this many")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gnn-benchmark-") as folder:
         run(args, Path(folder))
@@ -121,8 +146,11 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     started = time.perf_counter()
     export = synthetic_export(folder) if args.synthetic else store_export(args.store)
     print(f"export ready in {time.perf_counter() - started:.1f} s (graph {export.graph_version})")
-    full = replace(DEFAULT_TRAINING, max_epochs=args.max_epochs, patience=args.patience)
+    full = replace(DEFAULT_TRAINING, max_epochs=args.max_epochs, patience=args.patience, seed=args.seed)
     mini = replace(full, batch_size=args.batch_size, fanout=tuple(int(k) for k in args.fanout.split(",")))
+    if args.nproc:
+        compare_processes(export, mini, args.nproc, folder)
+        return
     modes = {"full batch": full, f"mini-batch {mini.batch_size}, fanout {list(mini.fanout)}": mini}
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     checkpoint = folder / "cpu-full.pt"
@@ -150,6 +178,42 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     print(
         f"scoring one case (6 findings x {export.count('disease'):,} diseases, then drugs for the leader): "
         f"p50 {statistics.median(latencies):.2f} ms, p95 {p95:.2f} ms"
+    )
+
+
+def compare_processes(export: GraphExport, config: TrainConfig, nproc: int, folder: Path) -> None:
+    """Mini-batch training on one process, then on `nproc` (DDP), same seed and budget: AUROC and s/epoch."""
+    from gnn.distributed import train_distributed
+
+    print(
+        f"{config.max_epochs} epochs at most, batch {config.batch_size}, "
+        f"fanout {list(config.fanout)}, seed {config.seed}"
+    )
+    cpu = children_cpu_seconds()
+    one = in_fresh_process(export, config, "cpu", None)
+    one["cpu_per_epoch"] = (children_cpu_seconds() - cpu) / one["epochs"]
+    split = random_edge_split(export, seed=config.seed, valid=0.05, test=0.0)
+    began, cpu = time.perf_counter(), children_cpu_seconds()
+    result, _ = train_distributed(
+        export, split, config, nproc=nproc, checkpoint=folder / "distributed.pt", device=torch.device("cpu")
+    )
+    wall = time.perf_counter() - began
+    many = {
+        "epochs": len(result.history),
+        "epoch_seconds": epoch_seconds(result.history),
+        "cpu_per_epoch": (children_cpu_seconds() - cpu) / len(result.history),
+        "best_auroc": result.best_auroc,
+        "best_epoch": result.best_epoch,
+        "threads": max(1, torch.get_num_threads() // nproc),
+    }
+    print(f"{'processes':<24}{'epochs':>7}  {'best valid AUROC':>17}  {'s/epoch':>8}  {'CPU s/epoch':>11}")
+    for label, row in ((f"1 ({one['threads']} thread)", one), (f"{nproc}, gloo ({many['threads']} thread each)", many)):
+        best = f"{row['best_auroc']:.4f} @{row['best_epoch']}"
+        print(f"{label:<24}{row['epochs']:>7}  {best:>17}  {row['epoch_seconds']:>8.1f}  {row['cpu_per_epoch']:>11.1f}")
+    print(
+        f"AUROC difference ({nproc} - 1): {many['best_auroc'] - one['best_auroc']:+.4f}; "
+        f"s/epoch ratio (1 / {nproc}): {one['epoch_seconds'] / max(many['epoch_seconds'], 1e-9):.2f}x; "
+        f"{nproc}-process run {wall:.0f} s in all, process start-up included"
     )
 
 

@@ -16,6 +16,10 @@ SHARE = click.FloatRange(0, 0.9)
 TEXT_HELP = "Add sentence embeddings of disease and finding names to the node features (all-MiniLM-L6-v2)."
 BATCH_HELP = "Train on mini-batches of this many links, each on its sampled subgraph (default: full batch)."
 FANOUT_HELP = "Mini-batches: neighbours sampled per node, relation and hop, comma-separated (-1: all)."
+NPROC_HELP = (
+    "Train on this many processes on this host with DistributedDataParallel (gloo on the CPU, nccl with one "
+    "GPU each); needs --batch-size, which stays the links per step, shared between the processes."
+)
 
 
 def _fanout(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
@@ -77,6 +81,7 @@ def gnn() -> None:
 @_training_options
 @click.option("--text-features", is_flag=True, help=TEXT_HELP)
 @click.option("--device", help="cpu or cuda (default: cuda when available).")
+@click.option("--nproc", default=1, show_default=True, type=click.IntRange(1), help=NPROC_HELP)
 @click.option("--store", "store_url", help=STORE_HELP)
 def train_command(
     encoder: str,
@@ -86,6 +91,7 @@ def train_command(
     hidden: int,
     text_features: bool,
     device: str | None,
+    nproc: int,
     store_url: str | None,
     **training,
 ) -> None:
@@ -93,11 +99,16 @@ def train_command(
     from gnn.study.experiments import train_deployed
     from gnn.train import pick_device
 
-    settings, export = _export(store_url, text=text_features)
-    target = out or settings.gnn_model
     config = _train_config(training, encoder=encoder, max_epochs=max_epochs, patience=patience, hidden=hidden)
     chosen = pick_device(device)
-    click.echo(f"training {encoder} on {chosen} for graph {export.graph_version}", err=True)
+    if nproc > 1:
+        from gnn.distributed import check_launch
+
+        check_launch(config, nproc=nproc, device_type=chosen.type)  # before the export, which can take minutes
+    settings, export = _export(store_url, text=text_features)
+    target = out or settings.gnn_model
+    where = f"{nproc} processes on {chosen.type}" if nproc > 1 else str(chosen)
+    click.echo(f"training {encoder} on {where} for graph {export.graph_version}", err=True)
     checkpoint = train_deployed(
         export,
         target,
@@ -105,6 +116,7 @@ def train_command(
         show_progress=settings.progress,
         log=lambda line: click.echo(line, err=True),
         device=chosen,
+        nproc=nproc,
     )
     summary = checkpoint["metrics"]["training"]
     click.echo(

@@ -10,7 +10,7 @@ link never offers.
 With `batch_size` set, each epoch's scored links are cut into mini-batches, each scored on the
 subgraph sampled around its links from that epoch's message-passing graph (`gnn.minibatch`), so the
 encoder never holds the whole graph; the scored links stay out of the graph it samples from.
-Validation still encodes the whole graph.
+Validation still encodes the whole graph. `gnn.distributed` runs the mini-batches on several processes.
 
 Runs on CUDA when there is one (with mixed precision) and on the CPU otherwise.
 Seeds are fixed; the epoch with the best validation AUROC is kept.
@@ -99,6 +99,19 @@ class TrainResult:
     device: str = "cpu"
     stopped_by_time: bool = False
 
+    def summary(self) -> dict:
+        """The figures a checkpoint and a report keep about how training went."""
+        return {
+            "encoder": self.config.encoder,
+            "best_epoch": self.best_epoch,
+            "epochs_run": len(self.history),
+            "best_valid_auroc": round(self.best_auroc, 4),
+            "seconds_to_best": round(self.seconds_to_best, 1),
+            "seconds": round(self.seconds, 1),
+            "device": self.device,
+            "stopped_by_time_budget": self.stopped_by_time,
+        }
+
 
 def pick_device(prefer: str | None = None) -> torch.device:
     if prefer:
@@ -174,7 +187,7 @@ def corrupt(edges: Tensor, counts: tuple[int, int], generator: torch.Generator) 
     return torch.stack([heads, tails])
 
 
-def _counts(export: GraphExport, relation: Relation) -> tuple[int, int]:
+def relation_counts(export: GraphExport, relation: Relation) -> tuple[int, int]:
     return export.count(relation[0]), export.count(relation[2])
 
 
@@ -201,7 +214,7 @@ def validation_auroc(
 
 
 @dataclass(slots=True)
-class _Stepper:
+class Stepper:
     """One optimiser step: the loss under autocast, scaled gradients (mixed precision on CUDA only)."""
 
     optimizer: torch.optim.Optimizer
@@ -230,14 +243,14 @@ def _full_batch_loss(
     for relation, positives in scored.items():
         if positives.shape[1] == 0:
             continue
-        negatives = corrupt(positives, _counts(export, relation), generator)
+        negatives = corrupt(positives, relation_counts(export, relation), generator)
         logits = torch.cat([model.decoder(z, relation, *positives), model.decoder(z, relation, *negatives)])
         labels = torch.cat([torch.ones(positives.shape[1]), torch.zeros(negatives.shape[1])]).to(positives.device)
         losses.append(nn.functional.binary_cross_entropy_with_logits(logits.float(), labels))
     return torch.stack(losses).mean()
 
 
-def _batch_loss(model: nn.Module, batches: list[tuple[Relation, HeteroData]]) -> Tensor:
+def batch_loss(model: nn.Module, batches: list[tuple[Relation, HeteroData]]) -> Tensor:
     """Mean over relations of each batch's loss, every batch scored on its own sampled subgraph."""
     losses = []
     for relation, batch in batches:
@@ -251,7 +264,7 @@ def _batch_loss(model: nn.Module, batches: list[tuple[Relation, HeteroData]]) ->
 
 def _minibatch_epoch(
     model: nn.Module,
-    stepper: _Stepper,
+    stepper: Stepper,
     data: HeteroData,
     scored: dict[Relation, np.ndarray],
     export: GraphExport,
@@ -264,14 +277,73 @@ def _minibatch_epoch(
 
     generator = torch.Generator().manual_seed(config.seed + epoch)
     positives = {r: torch.from_numpy(e) for r, e in scored.items()}
-    negatives = {r: corrupt(p, _counts(export, r), generator) for r, p in positives.items()}
+    negatives = {r: corrupt(p, relation_counts(export, r), generator) for r, p in positives.items()}
     steps = paired_batches(
         data, positives, negatives, batch_size=config.batch_size, fanout=config.fanout, seed=config.seed + epoch
     )
     losses = []
     for batches in steps:
-        losses.append(stepper.step(_batch_loss, model, [(r, b.to(stepper.device)) for r, b in batches]))
+        losses.append(stepper.step(batch_loss, model, [(r, b.to(stepper.device)) for r, b in batches]))
     return float(np.mean(losses)) if losses else 0.0
+
+
+@dataclass(slots=True)
+class Validation:
+    """After each epoch: validation AUROC on the whole graph, the history row, the best weights, when to stop.
+
+    Shared by single-process and distributed training (where rank 0 alone validates), so both keep and
+    stop on the same figures.
+    """
+
+    tensors: GraphTensors
+    positives: dict[Relation, Tensor]
+    negatives: dict[Relation, Tensor]
+    config: TrainConfig
+    started: float
+    best_state: dict[str, Tensor] | None = None
+    stale: int = 0
+
+    @classmethod
+    def of(
+        cls, export: GraphExport, split: Split, tensors: GraphTensors, config: TrainConfig, started: float
+    ) -> Validation:
+        """Fixed negatives for the split's validation links, drawn on the device the tensors are on."""
+        device = next(iter(tensors.x.values())).device
+        valid = {r: torch.from_numpy(split.valid[r]).to(device) for r in TARGETS}
+        fixed = torch.Generator(device=device).manual_seed(config.seed + 1)
+        negatives = {r: corrupt(valid[r], relation_counts(export, r), fixed) for r in TARGETS}
+        return cls(tensors, valid, negatives, config, started)
+
+    def after_epoch(self, model: nn.Module, result: TrainResult, epoch: int, loss: float) -> bool:
+        """Record the epoch; True when training should stop (patience spent or time budget passed)."""
+        aurocs = validation_auroc(model, embeddings(model, self.tensors), self.positives, self.negatives)
+        mean_auroc = float(np.mean(list(aurocs.values()))) if aurocs else 0.0
+        row = {
+            "epoch": epoch,
+            "loss": round(loss, 5),
+            "valid_auroc": round(mean_auroc, 5),
+            **{f"valid_auroc_{r[1]}": round(v, 5) for r, v in aurocs.items()},
+            "seconds": round(time.perf_counter() - self.started, 2),
+        }
+        result.history.append(row)
+        if mean_auroc > result.best_auroc:
+            result.best_auroc, result.best_epoch, self.stale = mean_auroc, epoch, 0
+            result.seconds_to_best = row["seconds"]
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            self.stale += 1
+            if self.stale >= self.config.patience:
+                return True
+        if self.config.max_seconds is not None and row["seconds"] > self.config.max_seconds:
+            result.stopped_by_time = True
+            return True
+        return False
+
+    def finish(self, model: nn.Module, result: TrainResult) -> None:
+        """Put the best epoch's weights back into the model and stop the clock."""
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+        result.seconds = time.perf_counter() - self.started
 
 
 def train_link_model(
@@ -290,14 +362,12 @@ def train_link_model(
     tensors = graph_tensors(export, split, device)
     model = build_model(export, tensors, config).to(device)
     train = {r: torch.from_numpy(split.train[r]).to(device) for r in TARGETS}
-    valid = {r: torch.from_numpy(split.valid[r]).to(device) for r in TARGETS}
-    fixed = torch.Generator(device=device).manual_seed(config.seed + 1)
-    valid_negatives = {r: corrupt(valid[r], _counts(export, r), fixed) for r in TARGETS}
+    validation = Validation.of(export, split, tensors, config, started)
     # Lazy (-1) input sizes are fixed by one forward pass before the optimiser sees the parameters.
     with torch.no_grad():
         model.encode(tensors.x, tensors.edge_index)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    stepper = _Stepper(optimizer, torch.amp.GradScaler("cuda", enabled=device.type == "cuda"), device)
+    stepper = Stepper(optimizer, torch.amp.GradScaler("cuda", enabled=device.type == "cuda"), device)
     generator = torch.Generator(device=device).manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     inductive = config.supervised_share > 0 or config.unseen_disease_share > 0
@@ -306,8 +376,6 @@ def train_link_model(
 
         log(f"mini-batches of {config.batch_size} links, fanout {list(config.fanout)}, sampled by {sampler_backend()}")
     result = TrainResult(model=model, config=config, device=str(device))
-    best_state: dict[str, Tensor] | None = None
-    stale = 0
     epochs = range(1, config.max_epochs + 1)
     for epoch in progress(epochs, desc=f"training {config.encoder}", enabled=show_progress, unit="epoch"):
         model.train()
@@ -320,29 +388,8 @@ def train_link_model(
             seen = graph_tensors(export, split, device, message_passing=message) if inductive else tensors
             scored = {r: torch.from_numpy(e).to(device) for r, e in links.items()} if inductive else train
             loss = stepper.step(_full_batch_loss, model, seen, scored, export, generator)
-        aurocs = validation_auroc(model, embeddings(model, tensors), valid, valid_negatives)
-        mean_auroc = float(np.mean(list(aurocs.values()))) if aurocs else 0.0
-        row = {
-            "epoch": epoch,
-            "loss": round(loss, 5),
-            "valid_auroc": round(mean_auroc, 5),
-            **{f"valid_auroc_{r[1]}": round(v, 5) for r, v in aurocs.items()},
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-        result.history.append(row)
-        if mean_auroc > result.best_auroc:
-            result.best_auroc, result.best_epoch, stale = mean_auroc, epoch, 0
-            result.seconds_to_best = row["seconds"]
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= config.patience:
-                break
-        if config.max_seconds is not None and row["seconds"] > config.max_seconds:
-            result.stopped_by_time = True
+        if validation.after_epoch(model, result, epoch, loss):
             break
     log(f"{split.name}/{config.encoder}: best valid AUROC {result.best_auroc:.4f} at epoch {result.best_epoch}")
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    result.seconds = time.perf_counter() - started
+    validation.finish(model, result)
     return result, tensors

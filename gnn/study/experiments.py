@@ -20,7 +20,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from gnn.checkpoint import save_checkpoint
+from gnn.checkpoint import load_checkpoint, save_checkpoint
 from gnn.data import GraphExport
 from gnn.splits import Split, disease_holdout_split, external_split, hard_negatives, random_edge_split
 from gnn.study.evaluate import (
@@ -38,19 +38,6 @@ from gnn.train import DEFAULT_TRAINING, TrainConfig, TrainResult, embeddings, tr
 Log = Callable[[str], None]
 
 
-def _summary(result: TrainResult) -> dict:
-    return {
-        "encoder": result.config.encoder,
-        "best_epoch": result.best_epoch,
-        "epochs_run": len(result.history),
-        "best_valid_auroc": round(result.best_auroc, 4),
-        "seconds_to_best": round(result.seconds_to_best, 1),
-        "seconds": round(result.seconds, 1),
-        "device": result.device,
-        "stopped_by_time_budget": result.stopped_by_time,
-    }
-
-
 def train_deployed(
     export: GraphExport,
     out: Path,
@@ -59,14 +46,28 @@ def train_deployed(
     show_progress: bool | None = None,
     log: Log = print,
     device=None,
+    nproc: int = 1,
 ) -> dict:
-    """Train on (almost) everything, validating on 5% of edges for early stopping; save the checkpoint."""
+    """Train on (almost) everything, validating on 5% of edges for early stopping; save the checkpoint.
+
+    With `nproc` above 1 the training runs on that many processes (`gnn.distributed`), whose rank 0
+    saves the checkpoint in the same format.
+    """
     split = random_edge_split(export, seed=config.seed, valid=0.05, test=0.0)
-    result, tensors = train_link_model(export, split, config, device=device, show_progress=show_progress, log=log)
-    metrics = {"training": _summary(result), "history": result.history}
-    checkpoint = save_checkpoint(
-        out, model=result.model, config=config.to_dict(), export=export, metrics=metrics, in_dims=tensors.in_dims
-    )
+    if nproc > 1:
+        from gnn.distributed import train_distributed
+
+        result, _ = train_distributed(
+            export, split, config, nproc=nproc, checkpoint=out, device=device, show_progress=show_progress, log=log
+        )
+        checkpoint = load_checkpoint(out, graph_version=export.graph_version)
+        metrics = checkpoint["metrics"]
+    else:
+        result, tensors = train_link_model(export, split, config, device=device, show_progress=show_progress, log=log)
+        metrics = {"training": result.summary(), "history": result.history}
+        checkpoint = save_checkpoint(
+            out, model=result.model, config=config.to_dict(), export=export, metrics=metrics, in_dims=tensors.in_dims
+        )
     plot_curves({"deployed": result}, out.with_suffix(".png"))
     out.with_suffix(".json").write_text(json.dumps(metrics, indent=2))
     return checkpoint
@@ -106,7 +107,7 @@ def evaluate_all(
         result, tensors = train_link_model(export, random_split, encoder_config, show_progress=show_progress, log=log)
         trained[encoder] = (result, tensors)
         curves[f"random / {encoder}"] = result
-    report["encoders"] = {name: _summary(result) for name, (result, _) in trained.items()}
+    report["encoders"] = {name: result.summary() for name, (result, _) in trained.items()}
     chosen = max(trained, key=lambda name: trained[name][0].best_auroc)
     report["chosen_encoder"] = chosen
     shallow_config = replace(config, encoder="shallow", max_seconds=encoder_seconds)
