@@ -8,6 +8,7 @@ import click
 
 from cdss.errors import InputError
 from cli.nlp import STORE_HELP, _pipeline, _print_json
+from cli.spark_options import engine_options
 
 
 @click.group()
@@ -23,19 +24,11 @@ def ingest() -> None:
 @click.option("--id-prefix", default="", help="Prepended to every record id, to keep files with clashing ids apart.")
 @click.option("--batch-size", default=32, show_default=True)
 @click.option("--n-process", default=1, show_default=True, help="Processes for the NLP pipeline (local engine).")
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "spark"]),
-    default="local",
-    show_default=True,
-    help="local: this process (and --n-process); spark: executors run the NLP (see cluster/ingest.py).",
-)
-@click.option("--master", default="local[2]", show_default=True, help="Spark master: local[N], spark://..., yarn.")
+@engine_options(spark_does="executors run the NLP (cluster/ingest.py)", items="records")
 @click.option(
     "--format", "form", type=click.Choice(["jsonl", "csv", "parquet", "text"]), help="Spark input (default: suffix)."
 )
 @click.option("--mentions-out", help="Spark: write one Parquet row per mention here (any path Spark writes).")
-@click.option("--partitions", type=int, help="Spark: partitions to spread the records over (default: 2 a core).")
 @click.option(
     "--ship-pipeline",
     is_flag=True,

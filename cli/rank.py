@@ -14,6 +14,7 @@ import click
 
 from cdss.errors import InputError
 from cdss.settings import load_settings
+from cli.spark_options import engine_options
 
 STORE_HELP = "Graph store URL or file path (default: CDSS_STORE)."
 
@@ -44,15 +45,9 @@ def _read_cases(path: Path):
 @click.option("--out", help="Write JSON lines here (default: stdout); with --engine spark, a .parquet path too.")
 @click.option("--brief", is_flag=True, help="Only ids, names, scores and ranks (no evidence).")
 @click.option("--store", "store_url", help=STORE_HELP)
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "spark"]),
-    default="local",
-    show_default=True,
-    help="spark: rank in partitions on executors (cluster/rank.py); --out ending in .parquet is written by them.",
+@engine_options(
+    spark_does="executors rank in partitions (cluster/rank.py) and write an --out ending in .parquet", items="cases"
 )
-@click.option("--master", default="local[2]", show_default=True, help="Spark master: local[N], spark://..., yarn.")
-@click.option("--partitions", type=int, help="Spark: partitions to spread the cases over (default: 2 a core).")
 def rank_command(
     cases_path: str,
     top_k: int,

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
 import spacy
+from spark_ingest import dump
 
 from cdss.errors import InputError
 from cdss.record_ids import hashed_record_id
-from cdss.types import EdgeType, NodeLabel
 from cluster.ingest import ingest_on_spark, mention_row
 from cluster.session import read_records, spark_session
 from kg import open_store
-from nlp.ingest import SOURCE, Ingester
+from nlp.ingest import Ingester
 from nlp.mentions import doc_mentions
 from nlp.records import RecordInput, read_csv
 
@@ -55,19 +54,6 @@ def ingester(path, pipeline_dir) -> Ingester:
 
 def frame(spark, records):
     return spark.createDataFrame([(r.id, r.text) for r in records], "id string, text string")
-
-
-def dump(path) -> list[str]:
-    """Every record, every MENTIONS edge and every record-derived edge, as sorted JSON lines."""
-    with open_store(str(path)) as store:
-        rows = [json.dumps(n.to_dict(), sort_keys=True) for n in store.iter_nodes(label=NodeLabel.RECORD)]
-        rows += [json.dumps(e.to_dict(), sort_keys=True) for e in store.iter_edges(edge_type=EdgeType.MENTIONS)]
-        rows += [
-            json.dumps(e.to_dict(), sort_keys=True)
-            for e in store.iter_edges(edge_type=EdgeType.HAS_FINDING)
-            if e.provenance.source == SOURCE
-        ]
-    return sorted(rows)
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
-from click.testing import CliRunner
 
-from cli import cli
 from tests.ranking_graph import write_ranking_graph
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'cdss[spark]')")
@@ -26,23 +27,32 @@ CASES = [
 ]
 
 
-def test_spark_writes_the_lines_the_single_process_command_writes(tmp_path, monkeypatch):
-    monkeypatch.setenv("CDSS_STORE", str(write_ranking_graph(tmp_path / "graph.sqlite")))
-    monkeypatch.setenv("CDSS_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CDSS_PROGRESS", "0")
+def cdss(*args: str, env: dict) -> subprocess.CompletedProcess:
+    """The command in a fresh process, as a user runs it (no state left by other tests in this one)."""
+    command = [sys.executable, "-c", "from cli import main; main()", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_spark_writes_the_lines_the_single_process_command_writes(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CDSS_")},
+        "CDSS_STORE": str(write_ranking_graph(tmp_path / "graph.sqlite")),
+        "CDSS_DATA_DIR": str(tmp_path / "data"),
+        "CDSS_PROGRESS": "0",
+    }
     cases = tmp_path / "cases.jsonl"
     cases.write_text("\n".join(CASES) + "\n", encoding="utf-8")
-    runner = CliRunner()
-    one = runner.invoke(cli, ["rank", "--cases", str(cases), "--top", "3", "--out", str(tmp_path / "one.jsonl")])
-    assert one.exit_code == 0, one.output
-    spark = ["rank", "--cases", str(cases), "--top", "3", "--engine", "spark", "--master", "local[2]"]
-    other = runner.invoke(cli, [*spark, "--partitions", "3", "--out", str(tmp_path / "spark.jsonl")])
-    assert other.exit_code == 0, other.output
+    rank = ["rank", "--cases", str(cases), "--top", "3"]
+    one = cdss(*rank, "--out", str(tmp_path / "one.jsonl"), env=env)
+    assert one.returncode == 0, one.stderr
+    spark = [*rank, "--engine", "spark", "--master", "local[2]"]
+    other = cdss(*spark, "--partitions", "3", "--out", str(tmp_path / "spark.jsonl"), env=env)
+    assert other.returncode == 0, other.stderr
     expected = (tmp_path / "one.jsonl").read_text(encoding="utf-8")
     assert (tmp_path / "spark.jsonl").read_text(encoding="utf-8") == expected
-    assert "ranked 12 cases, 2 refused" in other.output
-    table = runner.invoke(cli, [*spark, "--out", str(tmp_path / "answers.parquet")])
-    assert table.exit_code == 0, table.output
-    assert "ranked 12 cases, 2 refused" in table.output
+    assert "ranked 12 cases, 2 refused" in other.stderr
+    table = cdss(*spark, "--out", str(tmp_path / "answers.parquet"), env=env)
+    assert table.returncode == 0, table.stderr
+    assert "ranked 12 cases, 2 refused" in table.stderr
     assert (tmp_path / "answers.parquet" / "_SUCCESS").exists()
     assert list((tmp_path / "answers.parquet").glob("part-*.parquet"))
