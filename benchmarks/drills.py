@@ -39,6 +39,7 @@ from served import Served, serving
 
 from cdss.errors import StoreBusyError
 from cdss.settings import load_settings
+from kg.sqlite_staging import swap_in
 from kg.store_urls import sqlite_path
 from runtime import open_graph
 
@@ -241,7 +242,7 @@ def drill_swap(served: Served, args: argparse.Namespace, graph: Path) -> None:
     else:
         staged = graph.with_name(graph.name + ".copy")
         shutil.copyfile(graph, staged)
-        os.replace(staged, graph)
+        swap_in(graph, staged)
     swapped = time.monotonic()
     print(f"graph replaced {swapped - (until - args.seconds):.0f} s into the drill", flush=True)
     for thread in threads:

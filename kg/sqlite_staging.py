@@ -1,4 +1,11 @@
-"""A full build of the embedded store: written beside the live file, swapped in with one rename.
+"""A full build of the embedded store: written beside the live one, swapped in by repointing a symbolic link.
+
+The graph's path is a link to the live build file (`graph.sqlite -> graph.sqlite.live-<pid>-<ns>`). A build
+writes a stage file, renames it to a new live file and replaces the link in one rename; the previous live file
+is then unlinked, while workers that still read it keep their open handle. The link matters: SQLite names a
+rollback journal after the file it opened (links resolved), so a worker still reading a replaced file never
+finds the new file's journal at its own journal path and "recovers" it into the old file, which would spoil
+the old file and leave the new one's transaction without its journal.
 
 A build killed halfway leaves the live file untouched. The swap itself holds the live file's write lock, so
 that what a server writes into the live graph during the build (ingested records) is either in the new file,
@@ -12,14 +19,17 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kg.sqlite_store import STAGE_MARKER, SqliteStore, remove_stale_stages
+from kg.sqlite_store import SqliteStore
 
 log = logging.getLogger(__name__)
 
+STAGE_MARKER = ".building-"
+LIVE_MARKER = ".live-"
 LOCK_WAIT_SECONDS = 30.0
 """How long the swap waits for a write in progress on the live file to finish."""
 
@@ -28,10 +38,10 @@ LOCK_WAIT_SECONDS = 30.0
 def staged_store(
     path: Path, *, batch_size: int = 10_000, before_swap: Callable[[SqliteStore], object] | None = None
 ) -> Iterator[SqliteStore]:
-    """Yield a fresh store beside `path`; when the block succeeds, it replaces `path` atomically.
+    """Yield a fresh store beside `path`; when the block succeeds, `path` names it from then on.
 
     `before_swap` runs on the finished new store while the live file's write lock is held, just before the
-    rename. On any failure, or if the process dies, the file at `path` is untouched; leftovers of killed
+    swap. On any failure, or if the process dies, the file `path` names is untouched; leftovers of killed
     builds are removed the next time a build starts.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,13 +61,78 @@ def staged_store(
                 store.close()
             with stage.open("rb") as handle:
                 os.fsync(handle.fileno())
-            os.replace(stage, path)
-            _fsync_folder(path.parent)
+            swap_in(path, stage)
     except BaseException:
         if store is not None:
             store.close()
         stage.unlink(missing_ok=True)
         raise
+
+
+def swap_in(path: Path, built: Path) -> None:
+    """Make `path` name the finished graph file `built` (in the same folder) from now on, in one rename, and
+    remove the live file it named before; readers that hold that one keep reading it."""
+    live = path.with_name(f"{path.name}{LIVE_MARKER}{os.getpid()}-{time.time_ns()}")
+    os.replace(built, live)
+    link = path.with_name(f"{path.name}{STAGE_MARKER}{os.getpid()}-{threading.get_ident()}.link")
+    try:
+        previous = _point(path, at=live, link=link)
+    except BaseException:
+        live.unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+    if previous is not None:
+        previous.unlink(missing_ok=True)
+
+
+def _point(path: Path, *, at: Path, link: Path) -> Path | None:
+    """Make `path` a link to `at` in one rename; returns the live file it named before, when that is one of ours.
+
+    Where the folder takes no links, `at` is renamed onto `path` instead (the swap is still atomic for new
+    readers; a worker still reading the old file must then be restarted before anything writes the new one).
+    """
+    previous = path.resolve() if path.is_symlink() else None
+    link.unlink(missing_ok=True)
+    try:
+        os.symlink(at.name, link)
+    except OSError as error:
+        log.warning("%s takes no symbolic links (%s); renaming the new graph onto %s", path.parent, error, path.name)
+        os.replace(at, path)
+        return previous if _ours(path, previous) else None
+    os.replace(link, path)
+    return previous if _ours(path, previous) else None
+
+
+def _ours(path: Path, candidate: Path | None) -> bool:
+    return (
+        candidate is not None
+        and candidate.parent == path.parent
+        and candidate.name.startswith(f"{path.name}{LIVE_MARKER}")
+    )
+
+
+def remove_stale_stages(path: Path) -> list[Path]:
+    """Delete what killed builds of `path` left: half-written stages and links of builders that are gone, and
+    live files that `path` no longer names whose builder is gone."""
+    current = path.resolve() if path.exists() else None
+    removed = []
+    for marker in (STAGE_MARKER, LIVE_MARKER):
+        for candidate in sorted(path.parent.glob(f"{path.name}{marker}*")):
+            builder = candidate.name.rsplit(marker, 1)[-1].split("-", 1)[0]
+            if builder.isdigit() and not _pid_alive(int(builder)) and candidate.resolve() != current:
+                candidate.unlink(missing_ok=True)
+                removed.append(candidate)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextmanager

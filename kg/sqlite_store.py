@@ -1,13 +1,12 @@
 """The embedded graph store: one SQLite file, no server.
 
-A full build writes a new file beside the live one and swaps it in with an
-atomic rename, so a build killed halfway leaves the previous graph untouched.
+A full build writes a new file beside the live one and swaps it in (kg/sqlite_staging.py), so a build killed
+halfway leaves the previous graph untouched.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -22,8 +21,6 @@ from cdss.text import normalize_term
 from cdss.types import Concept, Edge, EdgeKey, EdgeType, NodeLabel, Provenance
 from kg import sql
 from kg.store import META_BUILT_AT, META_SCHEMA_VERSION, META_SOURCES, Direction, GraphStats, GraphStore
-
-STAGE_MARKER = ".building-"
 
 
 def _dumps(value: Any) -> str:
@@ -119,16 +116,6 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _busy(exc: sqlite3.DatabaseError) -> bool:
     return getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
 
@@ -137,17 +124,6 @@ def _store_error(exc: sqlite3.DatabaseError, doing: str) -> StoreError:
     """A locked store is busy (try again shortly); anything else cannot be read or written."""
     kind = StoreBusyError if _busy(exc) else StoreError
     return kind(f"the embedded graph store cannot be {doing}: {exc}")
-
-
-def remove_stale_stages(path: Path) -> list[Path]:
-    """Delete half-written builds of `path` whose builder process is gone."""
-    removed = []
-    for candidate in path.parent.glob(f"{path.name}{STAGE_MARKER}*"):
-        suffix = candidate.name.rsplit(STAGE_MARKER, 1)[-1].split("-", 1)[0]
-        if suffix.isdigit() and not _pid_alive(int(suffix)):
-            candidate.unlink(missing_ok=True)
-            removed.append(candidate)
-    return removed
 
 
 class SqliteStore(GraphStore):

@@ -14,7 +14,7 @@ import pytest
 
 from cdss.types import EdgeType, NodeLabel
 from kg import Direction, build_graph, open_store
-from kg.sqlite_store import STAGE_MARKER, remove_stale_stages
+from kg.sqlite_staging import STAGE_MARKER, remove_stale_stages
 
 pytestmark = pytest.mark.integration
 

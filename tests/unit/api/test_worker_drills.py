@@ -19,7 +19,7 @@ from drills import Census, client, ingest, worker_pids
 from cdss.types import EdgeType, NodeLabel
 from kg import open_store
 from kg.records_carry import previous_records, write_records
-from kg.sqlite_staging import staged_store
+from kg.sqlite_staging import staged_store, swap_in
 from tests.ranking_graph import write_ranking_graph
 from tests.served_graph import serving_ranking_graph
 
@@ -80,7 +80,7 @@ def test_a_replaced_graph_file_retires_every_worker_onto_the_new_one(tmp_path):
         time.sleep(2)
         census.before = set(census.first_seen)
         shutil.copyfile(graph, graph.with_name("next.sqlite"))
-        os.replace(graph.with_name("next.sqlite"), graph)
+        swap_in(graph, graph.with_name("next.sqlite"))
 
     outcomes, census, now = run(tmp_path, {}, 30, swap)
     assert {status for _, status, _ in outcomes} == {"200"}

@@ -11,8 +11,7 @@ from cdss.errors import GraphNotBuiltError, SourceMissingError, SourceParseError
 from cdss.types import Concept, Edge, EdgeType, NodeLabel, Provenance
 from kg import Direction, build_graph, open_store
 from kg.records_carry import records_digest
-from kg.sqlite_staging import staged_store
-from kg.sqlite_store import remove_stale_stages
+from kg.sqlite_staging import remove_stale_stages, staged_store
 from kg.version import graph_version
 from ontologies import SourceRelease, SourceSpec
 from ontologies.disease_ontology import load_disease_ontology
