@@ -8,8 +8,8 @@ by the driver.
 - Mentions go to Parquet, one row per mention: the keyed record hash, offsets, concept, its type, assertion,
   section, method and confidence; never the note's text.
 - The driver writes records and MENTIONS edges in input order through `Ingester.write`, as the single-process
-  path does; every write is an upsert on a deterministic key, so a job killed halfway and run again writes
-  nothing twice.
+  path does, 512 records at a time; every write is an upsert on a deterministic key, so a job killed halfway
+  and run again writes nothing twice.
 - The disease-finding co-occurrence counts are aggregated on the cluster over the present mentions (this job's,
   and the stored ones of records it did not touch); the driver turns them into edges with the same function
   as the incremental path (`nlp.ingest.pair_edge`) and writes them per disease.
@@ -56,6 +56,8 @@ MENTION_SCHEMA = (
     "record_id string, start int, end int, concept_id string, concept_type string, assertion string, "
     "section string, method string, confidence double"
 )
+WRITE_BATCH = 512
+"""Records the driver writes together (three store writes for each run of them)."""
 _PIPELINES: dict[str, Language] = {}
 
 
@@ -100,6 +102,10 @@ def read_partition(plan: ExecutorPlan, rows: Iterable) -> Iterator[tuple]:
                 json.dumps([e.to_dict() for e in read.edges]),
                 [mention_row(m) for m in read.rows],
             )
+
+
+def edge_list(edges_json: str) -> list[Edge]:
+    return [Edge.from_dict(e) for e in json.loads(edges_json)]
 
 
 def mention_row(mention) -> tuple:
@@ -216,10 +222,13 @@ def ingest_on_spark(
             read.count()
         clock.done("nlp")
         report, touched, written = IngestReport(), set(), set()
-        for row in read.toLocalIterator():
-            edges = [Edge.from_dict(e) for e in json.loads(row[4])]
-            ingester.write(ReadRecord(row[0], edges, row[1], row[2], row[3], []), "", report, touched)
-            written.add(row[0])
+        for rows in batched(read.toLocalIterator(), WRITE_BATCH):
+            reads = [
+                (ReadRecord(r[0], [Edge.from_dict(e) for e in json.loads(r[4])], r[1], r[2], r[3], []), "")
+                for r in rows
+            ]
+            ingester.write(reads, report, touched)
+            written.update(r[0] for r in rows)
         clock.done("writes")
         present = read.flatMap(present_mentions)
         stored = [

@@ -214,6 +214,22 @@ def test_reingesting_a_record_replaces_its_mentions(tmp_path, graph, pipeline):
         assert record_edge_precision(store)["diseases_with_both"] >= 1
 
 
+def test_a_record_sent_twice_in_one_batch_ends_as_its_last_text(tmp_path, graph, pipeline):
+    path = tmp_path / "g.sqlite"
+    path.write_bytes(graph.read_bytes())
+    with open_store(str(path)) as store:
+        sent = [*RECORDS, RecordInput("MRN-002", RECORDS[2].text), RecordInput("MRN-004", "Cough.")]
+        report = _ingester(store, pipeline).ingest(sent, batch_size=32)
+        assert (report.records, report.new, report.replaced) == (5, 4, 1)
+
+        def mentioned(record_id: str) -> dict:
+            record = hashed_record_id(record_id, KEY)
+            return {e.end: e.attributes["assertion"] for e in store.neighbours(record, edge_types=[EdgeType.MENTIONS])}
+
+        assert mentioned("MRN-002") == mentioned("MRN-003") and "DOID:552" not in mentioned("MRN-002")
+        assert store.stats().nodes_by_label["Record"] == 4
+
+
 def test_record_text_is_stored_only_when_asked(tmp_path, graph, pipeline):
     path = tmp_path / "g.sqlite"
     path.write_bytes(graph.read_bytes())
