@@ -119,7 +119,8 @@ def remove_stale_stages(path: Path) -> list[Path]:
     for marker in (STAGE_MARKER, LIVE_MARKER):
         for candidate in sorted(path.parent.glob(f"{path.name}{marker}*")):
             builder = candidate.name.rsplit(marker, 1)[-1].split("-", 1)[0]
-            if builder.isdigit() and not _pid_alive(int(builder)) and candidate.resolve() != current:
+            current_file = not candidate.is_symlink() and candidate.resolve() == current
+            if builder.isdigit() and not _pid_alive(int(builder)) and not current_file:
                 candidate.unlink(missing_ok=True)
                 removed.append(candidate)
     return removed

@@ -50,10 +50,12 @@ def test_live_files_left_by_a_killed_build_are_removed_but_never_the_current_one
     current = tiny_graph.resolve()
     orphan = tiny_graph.with_name(f"{tiny_graph.name}{LIVE_MARKER}999999999-1")
     mine = tiny_graph.with_name(f"{tiny_graph.name}{LIVE_MARKER}{os.getpid()}-1")
+    link = tiny_graph.with_name(f"{tiny_graph.name}.building-999999999-1.link")
     orphan.write_bytes(b"renamed, never linked")
     mine.write_bytes(b"a build still running")
-    assert remove_stale_stages(tiny_graph) == [orphan]
-    assert current.exists() and mine.exists()
+    link.symlink_to(current.name)
+    assert remove_stale_stages(tiny_graph) == [link, orphan]
+    assert current.exists() and mine.exists() and tiny_graph.resolve() == current
 
 
 def test_a_folder_without_links_gets_the_new_file_renamed_onto_the_path(tiny_graph, monkeypatch):
