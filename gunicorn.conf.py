@@ -21,7 +21,8 @@ bind = os.environ.get("CDSS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("CDSS_WORKERS", "2"))
 # One request at a time per worker: the engine serialises store access anyway.
 threads = 1
-worker_class = "sync"
+# gunicorn's sync worker, answering the requests gunicorn itself cannot parse in the API's JSON shape.
+worker_class = "api.gunicorn_worker.JsonRefusalWorker"
 # A worker loads its runtime (about a minute on the full graph) before it accepts a connection, and must do so
 # within this timeout; requests never take that long.
 timeout = int(os.environ.get("CDSS_WORKER_TIMEOUT", "120"))
