@@ -215,15 +215,17 @@ class FeedbackStore:
                 raise
         return out
 
-    def rows(self) -> Iterator[FeedbackRow]:
+    def rows(self, *, reasons: bool = True) -> Iterator[FeedbackRow]:
+        """Every feedback row; without `reasons`, the sealed reasons stay sealed (their `reason` is None)."""
         with self._lock:
             found = self._conn.execute(_ALL_FEEDBACK).fetchall()
         for r in found:
-            reason = unseal(r[7], keyring=self.keyring, aad=f"feedback:{r[0]}") if r[7] else None
+            reason = unseal(r[7], keyring=self.keyring, aad=f"feedback:{r[0]}") if r[7] and reasons else None
             yield FeedbackRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], reason, json.loads(r[8]), r[9])
 
     def stats(self) -> dict:
-        rows = list(self.rows())
+        """Counts only: no reason is unsealed to make them."""
+        rows = list(self.rows(reasons=False))
         with self._lock:
             answers = self._conn.execute(_COUNT_ANSWERS).fetchone()[0]
         per_answer = {r.request_id for r in rows if r.request_id}

@@ -7,7 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cdss.errors import NotFoundError
+from cdss.errors import CryptoError, NotFoundError
+from cdss.sealing import DataKeyring
 from cli import cli
 from runtime.learning import feedback_cases
 from tests.api_app import ranking_graph_app
@@ -65,6 +66,23 @@ def test_feedback_is_stored_once_with_the_answers_versions_and_audited(api):
     audited = [json.loads(line) for line in services.settings.audit_log.read_text().splitlines()]
     feedback_lines = [line for line in audited if line["endpoint"] == "/v1/feedback"]
     assert feedback_lines and all(line["key_id"] == clinician for line in feedback_lines)
+
+
+def test_counting_feedback_unseals_no_reason(api, monkeypatch):
+    client, services, tokens, _ = api
+    answer = recommend(client, tokens)
+    item = {"diagnosis": answer["diagnoses"][0]["id"], "verdict": "confirmed", "reason": "seen in clinic"}
+    assert (
+        client.post(
+            "/v1/feedback", json={"request_id": answer["request_id"], "items": [item]}, headers=headers(tokens)
+        ).status_code
+        == 200
+    )
+    stranger = DataKeyring(path=services.feedback.keyring.path, active="other", keys={"other": b"o" * 32})
+    monkeypatch.setattr(services.feedback, "keyring", stranger)
+    with pytest.raises(CryptoError):
+        list(services.feedback.rows())
+    assert services.feedback.stats()["by_verdict"]["confirmed"] >= 1
 
 
 @pytest.mark.parametrize(
