@@ -5,11 +5,13 @@ and 1,701 MTS-Dialog sections, as `benchmarks/ingest_records.py` reads them), wi
 
 - `equivalence`: the single-process path and `--master` (local[2]); prints whether the records, MENTIONS edges
   and record-derived edges are the same, byte for byte after sorting, and the graph versions.
-- `scaling`: the single-process path, local[1] and local[2] in one run: notes a second, and where Spark's time
-  goes (check, NLP with the pipeline loads, driver writes, aggregation, edges).
+- `scaling`: the single-process path, local[1] and local[2] in one run, on the staged notes or `--notes N`:
+  notes a second, and where Spark's time goes (check, NLP with the pipeline loads, driver writes, aggregation,
+  edges).
 - `growth`: local[2] on 1,908 notes and on more made by recombining their sentences (`--sizes`).
 
-    python benchmarks/spark_ingest.py equivalence|scaling|growth [--data ../shared/data] [--sizes 1908,50000]
+    python benchmarks/spark_ingest.py equivalence|scaling|growth [--data ../shared/data] [--notes 10000]
+        [--sizes 1908,50000]
 """
 
 from __future__ import annotations
@@ -117,7 +119,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--store", help="graph store URL (default: CDSS_STORE)")
     parser.add_argument("--master", default="local[2]")
-    parser.add_argument("--sizes", default="1908,5000,20000,50000")
+    parser.add_argument("--sizes", default="1908,5000,20000,50000", help="growth: the numbers of notes")
+    parser.add_argument("--notes", type=int, default=1908, help="scaling: the number of notes")
     args = parser.parse_args()
     graph = sqlite_path(args.store or load_settings().store)
     notes = [(r.id, r.text) for r in staged_records(args.data)]
@@ -141,6 +144,9 @@ def main() -> None:
                 f"records, mentions and record-derived edges byte for byte the same: {same}; graph versions {versions}"
             )
         elif args.mode == "scaling":
+            if args.notes != len(notes):
+                staged = scratch / f"notes-{args.notes}.jsonl"
+                write_notes(staged, recombined(notes, args.notes))
             one, _ = runner.single(staged)
             print(line("single process", one), flush=True)
             for master in ("local[1]", "local[2]"):
