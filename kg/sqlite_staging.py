@@ -97,18 +97,10 @@ def _point(path: Path, *, at: Path, link: Path) -> Path | None:
         os.symlink(at.name, link)
     except OSError as error:
         log.warning("%s takes no symbolic links (%s); renaming the new graph onto %s", path.parent, error, path.name)
-        os.replace(at, path)
-        return previous if _ours(path, previous) else None
+        link = at
     os.replace(link, path)
-    return previous if _ours(path, previous) else None
-
-
-def _ours(path: Path, candidate: Path | None) -> bool:
-    return (
-        candidate is not None
-        and candidate.parent == path.parent
-        and candidate.name.startswith(f"{path.name}{LIVE_MARKER}")
-    )
+    ours = previous is not None and previous.parent == path.parent.resolve()
+    return previous if ours and previous.name.startswith(f"{path.name}{LIVE_MARKER}") else None
 
 
 def remove_stale_stages(path: Path) -> list[Path]:

@@ -2,6 +2,7 @@
 
 import os
 import sqlite3
+from pathlib import Path
 
 from kg import open_store
 from kg.sqlite_staging import LIVE_MARKER, remove_stale_stages, staged_store
@@ -69,3 +70,10 @@ def test_a_folder_without_links_gets_the_new_file_renamed_onto_the_path(tiny_gra
     assert not tiny_graph.is_symlink() and not first.exists()
     with open_store(str(tiny_graph)) as store:
         assert store.graph_version == "next"
+
+
+def test_a_relative_graph_path_keeps_one_live_file(tiny_graph, monkeypatch):
+    monkeypatch.chdir(tiny_graph.parent)
+    _rebuild(Path(tiny_graph.name), "next")
+    _rebuild(Path(tiny_graph.name), "after")
+    assert sorted(p.name for p in tiny_graph.parent.iterdir()) == sorted([tiny_graph.name, tiny_graph.resolve().name])
