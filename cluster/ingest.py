@@ -223,10 +223,7 @@ def ingest_on_spark(
         clock.done("nlp")
         report, touched, written = IngestReport(), set(), set()
         for rows in batched(read.toLocalIterator(), WRITE_BATCH):
-            reads = [
-                (ReadRecord(r[0], [Edge.from_dict(e) for e in json.loads(r[4])], r[1], r[2], r[3], []), "")
-                for r in rows
-            ]
+            reads = [(ReadRecord(r[0], edge_list(r[4]), r[1], r[2], r[3], []), "") for r in rows]
             ingester.write(reads, report, touched)
             written.update(r[0] for r in rows)
         clock.done("writes")
