@@ -39,7 +39,7 @@ from ontologies import CANONICAL_PREFIXES
 from ontologies.phrases import finding_phrases, phrases_by_finding
 
 PIPELINE_NAME = "cdss_clinical"
-PIPELINE_REVISION = "5"
+PIPELINE_REVISION = "6"
 """Bump when a component changes in a way that makes cached pipelines stale."""
 CONCEPT_LABELS = (NodeLabel.DISEASE, NodeLabel.FINDING, NodeLabel.DRUG)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
