@@ -89,7 +89,7 @@ def paired_batches(
     sizes = {r: p.shape[1] for r, p in positives.items() if p.shape[1]}
     if not sizes:
         return
-    steps = max(math.ceil(n / batch_size) for n in sizes.values())
+    steps = step_count(positives, batch_size)
     loaders = []
     for offset, (relation, count) in enumerate(sorted(sizes.items())):
         links = torch.cat([positives[relation], negatives[relation]], dim=1).cpu()
